@@ -1,0 +1,115 @@
+// The DynamoDB table layout, shared by the CDK construct, the local stack and the adapters.
+//
+// listings table (stream NEW_AND_OLD_IMAGES):
+//   pk  = "N#<shard>"            shard = first 16 bits (IPv4) / first 32 bits (IPv6) of the network,
+//                                 e.g. "N#4:c000", "N#6:20010db8". Spreads bulk imports over many
+//                                 partitions while every network up to /16 (/32) sits in one partition.
+//   sk  = "<networkKey>#<list>"  networkKey sorts by address then prefix (see core/ip.ts), so the
+//                                 listings inside a range are one Query with BETWEEN.
+//   gsi1 "byList":   gsi1pk = "<list>#<bucket 00..15>", gsi1sk = networkKey  (browse one list)
+//   gsi2 "byExpiry": gsi2pk = "EXP#<yyyymmddhh>" (UTC hour of expiry), gsi2sk = "<expiresAt>#<sk>"
+//                    (sparse: only listings that expire; the sweeper reads past hours)
+//   ttl  = expiresAt + 1 day    DynamoDB TTL as a backstop; the sweeper delists on time.
+//
+// journal table (no stream): the audit trail, idempotency keys and publisher state.
+//   pk = "H#<networkKey>"  sk = "<iso time>#<id>"        audit event of a network (all lists)
+//   pk = "IDEM#<key>"      sk = "IDEM"                   idempotency record (ttl 24 h)
+//   pk = "STATE"           sk = "<name>"                 serials, export hashes, sync cursors
+//   gsi1 "byTime": gsi1pk = "AUDIT#<yyyymmdd>", gsi1sk = "<iso time>#<id>"  (recent activity)
+//   ttl = expiry epoch seconds for idempotency records.
+
+export const LISTINGS_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+export const JOURNAL_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+export const TTL_ATTRIBUTE = 'ttl';
+
+export const LISTINGS_GSI = {
+  byList: { name: 'byList', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  byExpiry: { name: 'byExpiry', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+} as const;
+
+export const JOURNAL_GSI = {
+  byTime: { name: 'byTime', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+} as const;
+
+export const BY_LIST_BUCKETS = 16;
+
+/** Environment variables every handler reads (set by the CDK construct and by the local stack). */
+export const ENV = {
+  listingsTable: 'LISTINGS_TABLE',
+  journalTable: 'JOURNAL_TABLE',
+  hostedZoneId: 'HOSTED_ZONE_ID',
+  /** JSON of ZoneConfig (zone, lists, ttl, negativeTtl, nameservers, hostmaster). */
+  zoneConfig: 'ZONE_CONFIG',
+  exportBucket: 'EXPORT_BUCKET',
+  exportKey: 'EXPORT_KEY',
+  /** Optional endpoints for the local stand-ins. */
+  dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
+  route53Endpoint: 'ROUTE53_ENDPOINT',
+  s3Endpoint: 'S3_ENDPOINT',
+} as const;
+
+/** CreateTable input usable with DynamoDB Local (the CDK construct declares the same shape). */
+export function listingsTableDefinition(tableName: string) {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' as const },
+      { AttributeName: 'sk', AttributeType: 'S' as const },
+      { AttributeName: 'gsi1pk', AttributeType: 'S' as const },
+      { AttributeName: 'gsi1sk', AttributeType: 'S' as const },
+      { AttributeName: 'gsi2pk', AttributeType: 'S' as const },
+      { AttributeName: 'gsi2sk', AttributeType: 'S' as const },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' as const },
+      { AttributeName: 'sk', KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: LISTINGS_GSI.byList.name,
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' as const },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' as const },
+      },
+      {
+        IndexName: LISTINGS_GSI.byExpiry.name,
+        KeySchema: [
+          { AttributeName: 'gsi2pk', KeyType: 'HASH' as const },
+          { AttributeName: 'gsi2sk', KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' as const },
+      },
+    ],
+    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const },
+  };
+}
+
+export function journalTableDefinition(tableName: string) {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' as const },
+      { AttributeName: 'sk', AttributeType: 'S' as const },
+      { AttributeName: 'gsi1pk', AttributeType: 'S' as const },
+      { AttributeName: 'gsi1sk', AttributeType: 'S' as const },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' as const },
+      { AttributeName: 'sk', KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: JOURNAL_GSI.byTime.name,
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' as const },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' as const },
+      },
+    ],
+  };
+}

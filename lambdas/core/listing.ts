@@ -1,0 +1,217 @@
+// The listing and list model, and validation of the untrusted text that ends up in DNS.
+import { InputError } from './input-error.js';
+import {
+  contains,
+  formatNetwork,
+  MAPPED_RANGE,
+  type Network,
+  overlaps,
+  parseNetwork,
+  SIX_TO_FOUR_RANGE,
+} from './ip.js';
+
+/** A list: one return code (A value) and one TXT template, all lists sharing one zone. */
+export interface ListDef {
+  /** Lower-case name, e.g. "spam". */
+  readonly name: string;
+  /** Return code in 127.0.0.0/8, e.g. "127.0.0.2". */
+  readonly code: string;
+  /** TXT template; {list}, {reason}, {ip} (the listed network) and {code} are substituted. */
+  readonly txtTemplate: string;
+}
+
+export interface Listing {
+  readonly list: string;
+  readonly network: Network;
+  readonly reason: string;
+  /** Who or what created it: an operator name, "abuse-report", "import:file.csv" … */
+  readonly source: string;
+  /** ISO 8601 times. */
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Epoch seconds after which the listing no longer answers. */
+  readonly expiresAt?: number;
+  /** An allow-hole: the list does not answer inside it, even under a wider listing. */
+  readonly exclusion: boolean;
+}
+
+export interface ZoneConfig {
+  /** Zone apex without trailing dot, lower case, e.g. "bl.example.org". */
+  readonly zone: string;
+  readonly lists: readonly ListDef[];
+  /** TTL of the listing records. */
+  readonly ttl: number;
+  /** SOA minimum: how long resolvers cache "not listed". */
+  readonly negativeTtl: number;
+  readonly nameservers: readonly string[];
+  readonly hostmaster: string;
+}
+
+export const MAX_REASON_LENGTH = 200;
+export const MAX_TEMPLATE_LENGTH = 200;
+export const MAX_SOURCE_LENGTH = 100;
+/** rbldnsd cuts TXT at 254 bytes; both outputs use the same cut so they answer alike. */
+export const MAX_TXT_BYTES = 254;
+export const TEST_POINT_REASON = 'RFC 5782 test point';
+
+/** The RFC 5782 test points live here: nothing in 127.0.0.0/8 can be listed or excluded. */
+export const LOOPBACK: Network = { family: 4, start: 0x7f000000n, prefix: 8 };
+export const TEST_POINT: Network = { family: 4, start: 0x7f000002n, prefix: 32 };
+
+/**
+ * Checks untrusted text that ends up in a TXT record: printable ASCII only, bounded length.
+ * Leading/trailing spaces are trimmed (rbldnsd drops trailing spaces, so they cannot be kept alike).
+ */
+export function validateText(value: unknown, field: string, maxLength: number, allowEmpty = false): string {
+  if (typeof value !== 'string') throw new InputError(`${field} must be a string`, field);
+  const text = value.trim();
+  if (!allowEmpty && text.length === 0) throw new InputError(`${field} must not be empty`, field);
+  if (text.length > maxLength) {
+    throw new InputError(`${field} is ${text.length} characters long; at most ${maxLength} are allowed`, field);
+  }
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) {
+      const hex = c.toString(16).toUpperCase().padStart(4, '0');
+      throw new InputError(`${field} contains a control character (U+${hex}) at position ${i + 1}`, field);
+    }
+    if (c > 0x7e) {
+      throw new InputError(
+        `${field} contains the non-ASCII character ${JSON.stringify(text[i])} at position ${i + 1}; only printable ASCII is allowed in DNS TXT records`,
+        field,
+      );
+    }
+  }
+  return text;
+}
+
+const LIST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+
+export function validateListName(value: unknown, field = 'list'): string {
+  if (typeof value !== 'string') throw new InputError(`${field} must be a string`, field);
+  if (!LIST_NAME.test(value)) {
+    throw new InputError(
+      `${JSON.stringify(value.slice(0, 40))} is not a valid list name (lower-case letters, digits and "-", starting with a letter, at most 31 characters)`,
+      field,
+    );
+  }
+  return value;
+}
+
+export function validateCode(value: unknown, field = 'code'): string {
+  if (typeof value !== 'string' || !/^127\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})$/.test(value)) {
+    throw new InputError(`${JSON.stringify(value)} is not a return code: write a full dotted quad in 127.0.0.0/8`, field);
+  }
+  const octets = value.split('.').map(Number);
+  if (octets.some((o) => o > 255)) throw new InputError(`${JSON.stringify(value)} is not a valid IPv4 address`, field);
+  if (value === '127.0.0.0' || value === '127.0.0.1') {
+    throw new InputError(`${value} cannot be a return code: it means "not listed" to many clients`, field);
+  }
+  return value;
+}
+
+export function validateZoneConfig(cfg: ZoneConfig): ZoneConfig {
+  if (!/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(cfg.zone)) {
+    throw new InputError(`${JSON.stringify(cfg.zone)} is not a lower-case zone name without trailing dot`, 'zone');
+  }
+  if (cfg.lists.length === 0) throw new InputError('at least one list must be configured', 'lists');
+  const names = new Set<string>();
+  const codes = new Set<string>();
+  cfg.lists.forEach((l, i) => {
+    validateListName(l.name, `lists[${i}].name`);
+    validateCode(l.code, `lists[${i}].code`);
+    validateText(l.txtTemplate, `lists[${i}].txtTemplate`, MAX_TEMPLATE_LENGTH);
+    const unknown = [...l.txtTemplate.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).filter(
+      (v) => !['list', 'reason', 'ip', 'code'].includes(v ?? ''),
+    );
+    if (unknown.length > 0) {
+      throw new InputError(`lists[${i}].txtTemplate has unknown placeholder {${unknown[0]}}`, `lists[${i}].txtTemplate`);
+    }
+    if (names.has(l.name)) throw new InputError(`list ${l.name} is configured twice`, `lists[${i}].name`);
+    if (codes.has(l.code)) throw new InputError(`return code ${l.code} is used by two lists`, `lists[${i}].code`);
+    names.add(l.name);
+    codes.add(l.code);
+  });
+  for (const [field, v, min, max] of [
+    ['ttl', cfg.ttl, 0, 2_147_483_647],
+    ['negativeTtl', cfg.negativeTtl, 0, 86_400],
+  ] as const) {
+    if (!Number.isInteger(v) || v < min || v > max) throw new InputError(`${field} must be an integer in ${min}..${max}`, field);
+  }
+  if (cfg.nameservers.length === 0) throw new InputError('at least one name server is needed', 'nameservers');
+  return cfg;
+}
+
+/** Refuses networks that may never be listed: the test-point range and the IPv6 views of IPv4. */
+export function validateListable(n: Network, field = 'network'): Network {
+  if (overlaps(n, LOOPBACK)) {
+    throw new InputError(
+      `${formatNetwork(n)} overlaps 127.0.0.0/8, which is reserved for the RFC 5782 test points`,
+      field,
+    );
+  }
+  if (n.family === 6 && overlaps(n, MAPPED_RANGE)) {
+    throw new InputError(`${formatNetwork(n)} overlaps ::ffff:0:0/96; list the IPv4 addresses instead`, field);
+  }
+  if (n.family === 6 && overlaps(n, SIX_TO_FOUR_RANGE)) {
+    throw new InputError(
+      `${formatNetwork(n)} overlaps 2002::/16 (6to4), which is answered from the IPv4 data; list the IPv4 address instead`,
+      field,
+    );
+  }
+  return n;
+}
+
+export interface ListingLimits {
+  maxWidth4?: number;
+  maxWidth6?: number;
+}
+
+export function parseListableNetwork(input: unknown, field = 'network', limits: ListingLimits = {}): Network {
+  if (typeof input !== 'string') throw new InputError(`${field} must be a string`, field);
+  return validateListable(parseNetwork(input, { ...limits, field }), field);
+}
+
+export function isActive(l: Listing, nowSeconds: number): boolean {
+  return l.expiresAt === undefined || l.expiresAt > nowSeconds;
+}
+
+export function findList(cfg: ZoneConfig, name: string): ListDef | undefined {
+  return cfg.lists.find((l) => l.name === name);
+}
+
+/** The text a listing answers with: the template filled in, printable ASCII, cut to 254 bytes. */
+export function renderTxt(list: ListDef, listing: Pick<Listing, 'network' | 'reason'>): string {
+  const filled = list.txtTemplate.replace(/\{(list|reason|ip|code)\}/g, (_m, key: string) => {
+    switch (key) {
+      case 'list':
+        return list.name;
+      case 'reason':
+        return listing.reason;
+      case 'ip':
+        return formatNetwork(listing.network);
+      default:
+        return list.code;
+    }
+  });
+  // Defence in depth: whatever got through, only printable ASCII reaches DNS.
+  const safe = filled.replace(/[^\x20-\x7e]/g, '?');
+  return safe.slice(0, MAX_TXT_BYTES).trim();
+}
+
+/** One synthetic test-point listing per list (127.0.0.2, and through it ::ffff:7f00:2). */
+export function testPointListings(cfg: ZoneConfig): Listing[] {
+  return cfg.lists.map((l) => ({
+    list: l.name,
+    network: TEST_POINT,
+    reason: TEST_POINT_REASON,
+    source: 'rfc5782',
+    createdAt: '1970-01-01T00:00:00.000Z',
+    updatedAt: '1970-01-01T00:00:00.000Z',
+    exclusion: false,
+  }));
+}
+
+export function isTestPoint(n: Network): boolean {
+  return contains(LOOPBACK, n);
+}

@@ -1,0 +1,61 @@
+// Resource record sets as the Route 53 API sees them.
+
+/** A, TXT for answers; CAA only as the "exists but not listed" marker (see zone-plan.ts). */
+export type RecordType = 'A' | 'TXT' | 'CAA';
+
+export interface RRSet {
+  /** Lower-case FQDN with trailing dot; a wildcard's first label is "*" (Route 53 lists it as "\052"). */
+  readonly name: string;
+  readonly type: RecordType;
+  readonly ttl: number;
+  /** Values exactly as in the Route 53 API: A "127.0.0.2", TXT "\"text\"" (quoted, escaped, split). */
+  readonly values: readonly string[];
+}
+
+/** The marker value: a CAA record forbidding certificate issuance, which no DNSBL client reads. */
+export const MARKER_TYPE: RecordType = 'CAA';
+export const MARKER_VALUE = '0 issue ";"';
+
+export function rrsetKey(r: Pick<RRSet, 'name' | 'type'>): string {
+  return `${r.name} ${r.type}`;
+}
+
+/** Route 53 TXT value: quoted strings of at most 255 characters, with " and \ escaped. */
+export function txtValue(text: string): string {
+  const parts: string[] = [];
+  for (let i = 0; i < text.length || parts.length === 0; i += 255) parts.push(text.slice(i, i + 255));
+  return parts.map((p) => `"${p.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(' ');
+}
+
+/** Inverse of txtValue: the text a resolver sees (strings concatenated). */
+export function txtText(value: string): string {
+  let out = '';
+  const re = /"((?:[^"\\]|\\.)*)"/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(value)) !== null) {
+    out += (m[1] ?? '').replace(/\\([0-9]{3}|.)/g, (_s, c: string) =>
+      c.length === 3 ? String.fromCharCode(parseInt(c, 8)) : c,
+    );
+  }
+  return out;
+}
+
+/** Canonical DNS order (labels compared right to left), which Route 53 also uses for listing. */
+export function compareNames(a: string, b: string): number {
+  const la = a.replace(/\.$/, '').split('.').reverse();
+  const lb = b.replace(/\.$/, '').split('.').reverse();
+  const n = Math.min(la.length, lb.length);
+  for (let i = 0; i < n; i++) {
+    const x = la[i] === '*' ? '\\052' : la[i]!;
+    const y = lb[i] === '*' ? '\\052' : lb[i]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return la.length - lb.length;
+}
+
+export function sameRRSet(a: RRSet, b: RRSet): boolean {
+  if (a.name !== b.name || a.type !== b.type || a.ttl !== b.ttl || a.values.length !== b.values.length) return false;
+  const sa = [...a.values].sort();
+  const sb = [...b.values].sort();
+  return sa.every((v, i) => v === sb[i]);
+}
