@@ -1,0 +1,146 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FAMILY_BITS, type Family, ipv4Mirrors, type Network, networkEnd, overlaps, contains, queryName, sameNetwork } from '../../lambdas/core/ip.js';
+import type { Listing } from '../../lambdas/core/listing.js';
+import { answerFor, effectiveListings } from '../../lambdas/core/semantics.js';
+import { inScope, planRegion, planZone } from '../../lambdas/core/zone-plan.js';
+import { type RRSet, rrsetKey, txtText, MARKER_TYPE } from '../../lambdas/core/rrset.js';
+import { ZoneIndex } from '../../lambdas/core/zone-resolver.js';
+import { CFG, listingArb, listingSetArb } from './arbitraries.js';
+
+const NOW = 1000;
+
+/** Addresses worth asking about: edges of every listing and their neighbours, mirrors, test points. */
+function probes(listings: readonly Listing[]): Array<[Family, bigint]> {
+  const out: Array<[Family, bigint]> = [
+    [4, 0x7f000002n],
+    [4, 0x7f000001n],
+    [6, 0xffff7f000002n],
+    [6, 0xffff7f000001n],
+    [6, 0x20027f00000200000000000000000000n],
+  ];
+  for (const l of listings) {
+    const n = l.network;
+    const max = (1n << BigInt(FAMILY_BITS[n.family])) - 1n;
+    const end = networkEnd(n);
+    for (const a of [n.start, end, n.start - 1n, end + 1n, (n.start + end) / 2n]) {
+      if (a < 0n || a > max) continue;
+      out.push([n.family, a]);
+      if (n.family === 4) for (const m of ipv4Mirrors({ family: 4, start: a, prefix: 32 })) out.push([6, m.start]);
+    }
+    if (n.family === 4) {
+      // IPv6 names that share single-digit labels with this IPv4 network (e.g. 2.x.x.x and 2xxx::).
+      const octets = [24n, 16n, 8n, 0n].map((s) => Number((n.start >> s) & 0xffn));
+      const digits: number[] = [];
+      for (const o of octets) {
+        if (o > 9) break;
+        digits.push(o);
+        for (const next of [0xa, 0xf, 0, 7]) {
+          const nibbles = [...digits, next];
+          let v = 0n;
+          for (let i = 0; i < 32; i++) v = (v << 4n) | BigInt(nibbles[i] ?? 3);
+          out.push([6, v]);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function expectZoneMatchesSemantics(listings: Listing[], rrsets: RRSet[]): void {
+  const eff = effectiveListings(CFG, listings, NOW);
+  const zone = new ZoneIndex(CFG.zone, rrsets);
+  for (const [family, addr] of probes(listings)) {
+    const want = answerFor(CFG, eff, family, addr);
+    const qname = queryName(family, addr, CFG.zone);
+    const a = zone.resolve(qname, 'A');
+    const txt = zone.resolve(qname, 'TXT');
+    const got = {
+      a: [...a.values].sort(),
+      txt: txt.values.map(txtText).sort(),
+    };
+    const expected = { a: [...new Set(want.map((w) => w.code))].sort(), txt: [...new Set(want.map((w) => w.txt))].sort() };
+    expect(got, `${qname}`).toEqual(expected);
+    if (want.length === 0) expect(a.rcode === 'NXDOMAIN' || a.values.length === 0).toBe(true);
+  }
+}
+
+function byKey(rrsets: Iterable<RRSet>): Map<string, RRSet> {
+  const m = new Map<string, RRSet>();
+  for (const r of rrsets) {
+    expect(m.has(rrsetKey(r)), `duplicate ${rrsetKey(r)}`).toBe(false);
+    m.set(rrsetKey(r), { ...r, values: [...r.values].sort() });
+  }
+  return m;
+}
+
+function regionContext(listings: Listing[], region: Network) {
+  const eff = effectiveListings(CFG, listings, NOW);
+  return {
+    covering: eff.filter((l) => contains(l.network, region)),
+    inside: eff.filter((l) => contains(region, l.network) && !sameNetwork(region, l.network)),
+    hasInner: (n: Network) => eff.some((l) => contains(n, l.network) && l.network.prefix > n.prefix),
+  };
+}
+
+describe('zone plan', () => {
+  it('answers exactly as the semantics for random overlapping listings (resolver check)', () => {
+    fc.assert(
+      fc.property(listingSetArb(25), (listings) => {
+        const rrsets = [...planZone(CFG, effectiveListings(CFG, listings, NOW))];
+        byKey(rrsets);
+        expectZoneMatchesSemantics(listings, rrsets);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('plans a change incrementally to exactly what a full plan gives', () => {
+    fc.assert(
+      fc.property(listingSetArb(20), listingArb, fc.boolean(), (before, changed, remove) => {
+        const key = (l: Listing) => `${l.list}|${l.network.family}|${l.network.start}|${l.network.prefix}`;
+        let after = before.filter((l) => key(l) !== key(changed));
+        if (!remove) after = [...after, changed];
+        const oldPlan = byKey(planZone(CFG, effectiveListings(CFG, before, NOW)));
+        const newPlan = byKey(planZone(CFG, effectiveListings(CFG, after, NOW)));
+        const region = changed.network;
+        const applied = new Map(oldPlan);
+        for (const plan of planRegion(CFG, region, regionContext(after, region))) {
+          for (const k of [...applied.keys()]) if (inScope(plan.scope, applied.get(k)!.name, CFG.zone)) applied.delete(k);
+          for (const r of plan.rrsets) {
+            expect(inScope(plan.scope, r.name, CFG.zone), `${r.name} outside its own scope`).toBe(true);
+            applied.set(rrsetKey(r), { ...r, values: [...r.values].sort() });
+          }
+        }
+        expect(new Map([...applied].sort())).toEqual(new Map([...newPlan].sort()));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('costs 2 rrsets for a /32, a /24 and a /48, and splits a /23 into two wildcards', () => {
+    const mk = (family: Family, start: bigint, prefix: number): Listing => ({
+      list: 'spam', network: { family, start, prefix }, reason: 'r', source: 's', createdAt: 't', updatedAt: 't', exclusion: false,
+    });
+    const count = (l: Listing) => {
+      const base = [...planZone(CFG, effectiveListings(CFG, [], NOW))].length;
+      return [...planZone(CFG, effectiveListings(CFG, [l], NOW))].length - base;
+    };
+    // IPv4 counts include the two IPv6 mirrors (::ffff:0:0/96 and 2002::/16): 3 names x (A+TXT).
+    expect(count(mk(4, 0xc0000201n, 32))).toBe(6);
+    expect(count(mk(4, 0xc0000200n, 24))).toBe(6);
+    expect(count(mk(6, 0x20010db8000000000000000000000000n, 48))).toBe(2);
+    expect(count(mk(6, 0x20010db8000000000000000000000001n, 128))).toBe(2);
+    expect(count(mk(4, 0xc0000000n, 23))).toBe(12);
+  });
+
+  it('puts an exclusion inside a wildcard as a marker, never as A or TXT', () => {
+    const l = (start: bigint, prefix: number, exclusion: boolean): Listing => ({
+      list: 'spam', network: { family: 4, start, prefix }, reason: 'r', source: 's', createdAt: 't', updatedAt: 't', exclusion,
+    });
+    const rrsets = [...planZone(CFG, effectiveListings(CFG, [l(0xc0000200n, 24, false), l(0xc000024dn, 32, true)], NOW))];
+    const at = rrsets.filter((r) => r.name === '77.2.0.192.bl.test.');
+    expect(at.map((r) => r.type)).toEqual([MARKER_TYPE]);
+    expect(rrsets.some((r) => r.name === '*.2.0.192.bl.test.' && r.type === 'A')).toBe(true);
+  });
+});
