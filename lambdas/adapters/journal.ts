@@ -1,0 +1,87 @@
+// The journal table: audit trail of every change, idempotency records, and small publisher state.
+import { randomUUID } from 'node:crypto';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { formatNetwork, type Network, networkKey } from '../core/ip.js';
+
+export type AuditAction = 'list' | 'update' | 'delist' | 'exclude' | 'unexclude' | 'expire' | 'import';
+
+export interface AuditEvent {
+  readonly at: string;
+  readonly id: string;
+  readonly action: AuditAction;
+  readonly list: string;
+  readonly network: string;
+  /** Who: the IAM principal (ARN), "sweeper", "cli:<user>" … */
+  readonly actor: string;
+  readonly reason: string;
+  readonly before?: Record<string, unknown>;
+  readonly after?: Record<string, unknown>;
+}
+
+export class Journal {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  async audit(network: Network, e: Omit<AuditEvent, 'at' | 'id' | 'network'> & { at?: string }): Promise<AuditEvent> {
+    const at = e.at ?? new Date().toISOString();
+    const event: AuditEvent = { ...e, at, id: randomUUID(), network: formatNetwork(network) };
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: `H#${networkKey(network)}`,
+          sk: `${at}#${event.id}`,
+          gsi1pk: `AUDIT#${at.slice(0, 10).replace(/-/g, '')}`,
+          gsi1sk: `${at}#${event.id}`,
+          ...event,
+        },
+      }),
+    );
+    return event;
+  }
+
+  /** The audit trail of one network (all lists), oldest first, paged by cursor. */
+  async history(network: Network, limit = 100, cursor?: string): Promise<{ events: AuditEvent[]; cursor?: string }> {
+    const r = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `H#${networkKey(network)}` },
+        Limit: limit,
+        ExclusiveStartKey: cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Record<string, unknown>) : undefined,
+      }),
+    );
+    const events = (r.Items ?? []).map(({ pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest }) => rest as unknown as AuditEvent);
+    return {
+      events,
+      cursor: r.LastEvaluatedKey ? Buffer.from(JSON.stringify(r.LastEvaluatedKey)).toString('base64url') : undefined,
+    };
+  }
+
+  async getState<T>(name: string): Promise<T | undefined> {
+    const r = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: 'STATE', sk: name }, ConsistentRead: true }));
+    return r.Item?.value as T | undefined;
+  }
+
+  async putState(name: string, value: unknown): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: 'STATE', sk: name, value } }));
+  }
+
+  /** Stored response of an idempotent request, if the key was seen in the last 24 hours. */
+  async getIdempotent(key: string): Promise<{ fingerprint: string; response: unknown } | undefined> {
+    const r = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `IDEM#${key}`, sk: 'IDEM' }, ConsistentRead: true }));
+    if (!r.Item || Number(r.Item.ttl) < Date.now() / 1000) return undefined;
+    return { fingerprint: String(r.Item.fingerprint), response: r.Item.response };
+  }
+
+  async putIdempotent(key: string, fingerprint: string, response: unknown): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `IDEM#${key}`, sk: 'IDEM', fingerprint, response, ttl: Math.floor(Date.now() / 1000) + 86_400 },
+      }),
+    );
+  }
+}

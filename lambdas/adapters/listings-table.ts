@@ -1,0 +1,198 @@
+// The listings table: point reads and conditional writes, the range queries the incremental
+// planner needs, the expiry index and a parallel scan for export and reconcile.
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { FAMILY_BITS, type Network, networkEnd, networkKey, supernet } from '../core/ip.js';
+import type { Listing } from '../core/listing.js';
+import { expiryBucket, fromItem, listingKey, shardBits, shardOf, toItem } from './listing-item.js';
+import { LISTINGS_GSI } from './table-schema.js';
+
+export type StoredListing = Listing & { version: number };
+
+/** Thrown when a conditional write finds the listing changed (or present/absent) meanwhile. */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+function hex(family: 4 | 6, v: bigint): string {
+  return v.toString(16).padStart(family === 4 ? 8 : 32, '0');
+}
+
+export class ListingsTable {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  async get(list: string, network: Network, consistent = true): Promise<StoredListing | undefined> {
+    const r = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: listingKey(list, network), ConsistentRead: consistent }),
+    );
+    return r.Item ? fromItem(r.Item) : undefined;
+  }
+
+  /**
+   * Writes a listing. `expectedVersion` undefined = unconditional, null = must not exist,
+   * a number = must still have that version (optimistic locking: no lost update).
+   */
+  async put(l: Listing, expectedVersion: number | null | undefined): Promise<StoredListing> {
+    const version = (expectedVersion ?? 0) + 1;
+    const cond =
+      expectedVersion === undefined
+        ? {}
+        : expectedVersion === null
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } };
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: toItem(l, version), ...cond }));
+    } catch (e) {
+      if ((e as Error).name === 'ConditionalCheckFailedException') {
+        throw new ConflictError(`the listing of ${l.network.family === 4 ? 'IPv4' : 'IPv6'} ${networkKey(l.network)} in ${l.list} changed meanwhile`);
+      }
+      throw e;
+    }
+    return { ...l, version };
+  }
+
+  async delete(list: string, network: Network, expectedVersion?: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: listingKey(list, network),
+          ...(expectedVersion === undefined
+            ? {}
+            : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
+        }),
+      );
+    } catch (e) {
+      if ((e as Error).name === 'ConditionalCheckFailedException') throw new ConflictError('the listing changed meanwhile');
+      throw e;
+    }
+  }
+
+  /** Every listing (any list) whose network lies within `region`, including the region itself. */
+  async *within(region: Network): AsyncGenerator<StoredListing> {
+    const bits = shardBits(region.family);
+    const shards =
+      region.prefix >= bits
+        ? [region]
+        : Array.from({ length: 2 ** (bits - region.prefix) }, (_, i) => ({
+            family: region.family,
+            start: region.start + (BigInt(i) << BigInt(FAMILY_BITS[region.family] - bits)),
+            prefix: bits,
+          }));
+    for (const shard of shards) {
+      const lo = `${region.family}:${hex(region.family, shard.start)}/`;
+      const hi = `${region.family}:${hex(region.family, shard.prefix >= region.prefix ? networkEnd(region) : networkEnd(shard))}/~`;
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const r = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+            ExpressionAttributeValues: { ':pk': shardOf(shard), ':lo': lo, ':hi': hi },
+            ExclusiveStartKey: startKey,
+            ConsistentRead: true,
+          }),
+        );
+        for (const item of r.Items ?? []) {
+          const l = fromItem(item);
+          if (l.network.prefix >= region.prefix) yield l;
+        }
+        startKey = r.LastEvaluatedKey;
+      } while (startKey);
+    }
+  }
+
+  /** Listings of the given lists whose network contains `region` (or equals it). */
+  async covering(region: Network, lists: readonly string[], widest: number): Promise<StoredListing[]> {
+    const keys: Array<{ pk: string; sk: string }> = [];
+    for (let p = widest; p <= region.prefix; p++) {
+      const n = supernet(region, p);
+      for (const list of lists) keys.push(listingKey(list, n));
+    }
+    const out: StoredListing[] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      let request: Record<string, { Keys: Array<Record<string, unknown>>; ConsistentRead: boolean }> | undefined = {
+        [this.tableName]: { Keys: keys.slice(i, i + 100), ConsistentRead: true },
+      };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        const r = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of r.Responses?.[this.tableName] ?? []) out.push(fromItem(item));
+        request = r.UnprocessedKeys as typeof request;
+        if (request && Object.keys(request).length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+      }
+    }
+    return out;
+  }
+
+  /** Whether any listing accepted by `keep` lies strictly inside `n`. */
+  async hasInner(n: Network, keep: (l: StoredListing) => boolean): Promise<boolean> {
+    for await (const l of this.within(n)) if (l.network.prefix > n.prefix && keep(l)) return true;
+    return false;
+  }
+
+  /** Listings whose expiry falls in [fromSeconds, toSeconds], read hour by hour from the expiry index. */
+  async *expiring(fromSeconds: number, toSeconds: number): AsyncGenerator<StoredListing> {
+    for (let h = Math.floor(fromSeconds / 3600) * 3600; h <= toSeconds; h += 3600) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const r = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: LISTINGS_GSI.byExpiry.name,
+            KeyConditionExpression: 'gsi2pk = :b AND gsi2sk <= :to',
+            ExpressionAttributeValues: { ':b': expiryBucket(h), ':to': `${toSeconds.toString().padStart(12, '0')}#~` },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of r.Items ?? []) {
+          const l = fromItem(item);
+          if (l.expiresAt !== undefined && l.expiresAt >= fromSeconds) yield l;
+        }
+        startKey = r.LastEvaluatedKey;
+      } while (startKey);
+    }
+  }
+
+  /** Every listing, read with a parallel scan of `segments` segments. Order is not defined. */
+  async *scanAll(segments = 4): AsyncGenerator<StoredListing> {
+    const page = async (segment: number, startKey?: Record<string, unknown>) => {
+      const r = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          Segment: segment,
+          TotalSegments: segments,
+          ExclusiveStartKey: startKey,
+          FilterExpression: 'begins_with(pk, :n)',
+          ExpressionAttributeValues: { ':n': 'N#' },
+        }),
+      );
+      return { items: (r.Items ?? []).map(fromItem), next: r.LastEvaluatedKey, segment, done: !r.LastEvaluatedKey };
+    };
+    const pending = new Map<number, ReturnType<typeof page>>();
+    for (let s = 0; s < segments; s++) pending.set(s, page(s));
+    while (pending.size > 0) {
+      const r = await Promise.race(pending.values());
+      pending.delete(r.segment);
+      if (!r.done) pending.set(r.segment, page(r.segment, r.next));
+      yield* r.items;
+    }
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+

@@ -1,0 +1,47 @@
+// Reconcile: compare the whole live zone with a full plan of the table and repair any drift with
+// the fewest changes. Runs on a schedule and on demand; reports how much drift it found.
+import { diffRRSets } from '../core/change-batch.js';
+import type { ZoneConfig } from '../core/listing.js';
+import { effectiveListings } from '../core/semantics.js';
+import { planZone } from '../core/zone-plan.js';
+import type { ListingsTable } from '../adapters/listings-table.js';
+import type { Route53Zone } from '../adapters/route53-zone.js';
+import { applyChanges } from './zone-sync.js';
+
+export interface ReconcileReport {
+  listings: number;
+  desiredRRSets: number;
+  currentRRSets: number;
+  /** Changes needed = drift found (0 when the zone was right). */
+  drift: number;
+  creates: number;
+  upserts: number;
+  deletes: number;
+  batches: number;
+  dryRun: boolean;
+}
+
+export async function reconcileZone(
+  deps: { cfg: ZoneConfig; table: ListingsTable; zone: Route53Zone; nowSeconds: () => number },
+  opts: { dryRun?: boolean; deadline?: number } = {},
+): Promise<ReconcileReport> {
+  const listings = [];
+  for await (const l of deps.table.scanAll()) listings.push(l);
+  const desired = [...planZone(deps.cfg, effectiveListings(deps.cfg, listings, deps.nowSeconds()))];
+  const current = [];
+  for await (const r of deps.zone.all()) current.push(r);
+  const changes = diffRRSets(current, desired);
+  const report: ReconcileReport = {
+    listings: listings.length,
+    desiredRRSets: desired.length,
+    currentRRSets: current.length,
+    drift: changes.length,
+    creates: 0,
+    upserts: 0,
+    deletes: 0,
+    batches: 0,
+    dryRun: opts.dryRun === true,
+  };
+  if (!opts.dryRun) await applyChanges(deps.zone, changes, report, opts.deadline);
+  return report;
+}

@@ -1,0 +1,96 @@
+// Reads from the table what the incremental planner needs about each changed region: the listings
+// covering it, those inside it, and whether anything lies inside its ancestors. Many regions in
+// one partition are served from one read of that partition, so bulk imports stay cheap.
+import { contains, FAMILY_BITS, type Network, networkKey, supernet } from '../core/ip.js';
+import { isActive, type Listing, type ZoneConfig } from '../core/listing.js';
+import type { RegionContext } from '../core/zone-plan.js';
+import { shardBits, shardOf } from '../adapters/listing-item.js';
+import type { ListingsTable, StoredListing } from '../adapters/listings-table.js';
+
+/** Regions of one partition at or above this count are served from one read of the partition. */
+const SNAPSHOT_THRESHOLD = 4;
+
+export interface ContextOptions {
+  nowSeconds: number;
+  /** Widest listable prefixes (what `covering` must look up to). */
+  maxWidth4: number;
+  maxWidth6: number;
+}
+
+function dedupe(listings: Iterable<StoredListing>): StoredListing[] {
+  const m = new Map<string, StoredListing>();
+  for (const l of listings) m.set(`${l.list}#${networkKey(l.network)}`, l);
+  return [...m.values()];
+}
+
+export async function loadRegionContexts(
+  table: ListingsTable,
+  cfg: ZoneConfig,
+  regions: readonly Network[],
+  opts: ContextOptions,
+): Promise<Map<string, RegionContext>> {
+  const lists = cfg.lists.map((l) => l.name);
+  const known = new Set(lists);
+  const active = (l: Listing) => known.has(l.list) && isActive(l, opts.nowSeconds);
+  const widest = (n: Network) => (n.family === 4 ? opts.maxWidth4 : opts.maxWidth6);
+  const out = new Map<string, RegionContext>();
+
+  const byShard = new Map<string, Network[]>();
+  for (const r of regions) {
+    const key = r.prefix >= shardBits(r.family) ? shardOf(r) : `wide:${networkKey(r)}`;
+    const group = byShard.get(key) ?? [];
+    group.push(r);
+    byShard.set(key, group);
+  }
+
+  for (const group of byShard.values()) {
+    const first = group[0]!;
+    const bits = shardBits(first.family);
+    const snapshot = group.length >= SNAPSHOT_THRESHOLD && first.prefix >= bits;
+    const shard = supernet(first, bits);
+    const pool: StoredListing[] = [];
+    if (snapshot) {
+      for await (const l of table.within(shard)) pool.push(l);
+      if (widest(first) < bits) pool.push(...(await table.covering(shard, lists, widest(first))));
+    }
+    for (const region of group) {
+      let listings: StoredListing[];
+      if (snapshot) listings = pool;
+      else {
+        listings = await table.covering(region, lists, widest(region));
+        for await (const l of table.within(region)) listings.push(l);
+      }
+      listings = dedupe(listings).filter(active);
+      const covering = listings.filter((l) => contains(l.network, region));
+      const inside = listings.filter((l) => contains(region, l.network) && l.network.prefix > region.prefix);
+      const occupied = listings.some((l) => contains(region, l.network));
+      // The planner asks only about ancestors below the widest covering listing, at nibble steps.
+      const minPrefix = Math.min(...covering.map((l) => l.network.prefix), FAMILY_BITS[region.family]);
+      const inner = new Map<string, boolean>();
+      for (let p = region.prefix - 1; p >= minPrefix; p--) {
+        if (p % 4 !== 0) continue;
+        const a = supernet(region, p);
+        let has: boolean;
+        if (occupied) has = true;
+        else if (snapshot && p >= bits) has = listings.some((l) => contains(a, l.network) && l.network.prefix > p);
+        else has = await table.hasInner(a, active);
+        inner.set(networkKey(a), has);
+        if (has) {
+          // Anything inside a narrower ancestor is inside every wider one too.
+          for (let q = p - 1; q >= minPrefix; q--) if (q % 4 === 0) inner.set(networkKey(supernet(region, q)), true);
+          break;
+        }
+      }
+      out.set(networkKey(region), {
+        covering,
+        inside,
+        hasInner: (n: Network) => {
+          const v = inner.get(networkKey(n));
+          if (v === undefined) throw new Error(`no answer prepared for the inside of ${networkKey(n)}`);
+          return v;
+        },
+      });
+    }
+  }
+  return out;
+}

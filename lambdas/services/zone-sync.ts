@@ -1,0 +1,96 @@
+// Brings the live zone in step with the table for a set of changed networks. It always plans from
+// the table's current state (never from the event alone), so redelivered, reordered or concurrent
+// changes converge: running it twice is a no-op the second time.
+import { type Change, diffRRSets, packBatches } from '../core/change-batch.js';
+import { contains, type Network, networkKey, compareNetworks } from '../core/ip.js';
+import type { ZoneConfig } from '../core/listing.js';
+import { type RRSet, rrsetKey } from '../core/rrset.js';
+import { inScope, planRegion, type RegionPlan } from '../core/zone-plan.js';
+import type { ListingsTable } from '../adapters/listings-table.js';
+import type { Route53Zone } from '../adapters/route53-zone.js';
+import { loadRegionContexts } from './region-context.js';
+
+export interface SyncDeps {
+  readonly cfg: ZoneConfig;
+  readonly table: ListingsTable;
+  readonly zone: Route53Zone;
+  readonly nowSeconds: () => number;
+  readonly maxWidth4?: number;
+  readonly maxWidth6?: number;
+}
+
+export interface SyncReport {
+  regions: number;
+  desiredRRSets: number;
+  creates: number;
+  upserts: number;
+  deletes: number;
+  batches: number;
+}
+
+/** Drops duplicate regions and regions inside other regions (the wider plan covers them). */
+export function coalesceRegions(regions: Iterable<Network>): Network[] {
+  const sorted = [...new Map([...regions].map((r) => [networkKey(r), r])).values()].sort(compareNetworks);
+  const out: Network[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && contains(last, r)) continue;
+    out.push(r);
+  }
+  return out;
+}
+
+async function currentInScope(zone: Route53Zone, cfg: ZoneConfig, plans: readonly RegionPlan[]): Promise<RRSet[]> {
+  const roots = plans.flatMap((p) => p.scope.subtrees.map((s) => s.root));
+  const names = plans.flatMap((p) => p.scope.names);
+  const found = await zone.readNames(roots, names);
+  return found.filter((r) => plans.some((p) => inScope(p.scope, r.name, cfg.zone)));
+}
+
+export async function syncRegions(
+  deps: SyncDeps,
+  changed: Iterable<Network>,
+  opts: { deadline?: number } = {},
+): Promise<SyncReport> {
+  const regions = coalesceRegions(changed);
+  const report: SyncReport = { regions: regions.length, desiredRRSets: 0, creates: 0, upserts: 0, deletes: 0, batches: 0 };
+  if (regions.length === 0) return report;
+  const contexts = await loadRegionContexts(deps.table, deps.cfg, regions, {
+    nowSeconds: deps.nowSeconds(),
+    maxWidth4: deps.maxWidth4 ?? 8,
+    maxWidth6: deps.maxWidth6 ?? 32,
+  });
+  const plans = regions.flatMap((r) => planRegion(deps.cfg, r, contexts.get(networkKey(r))!));
+  const desired = new Map<string, RRSet>();
+  for (const p of plans) for (const r of p.rrsets) desired.set(rrsetKey(r), r);
+  report.desiredRRSets = desired.size;
+
+  for (let attempt = 1; ; attempt++) {
+    const current = await currentInScope(deps.zone, deps.cfg, plans);
+    const changes = diffRRSets(current, desired.values());
+    try {
+      await applyChanges(deps.zone, changes, report, opts.deadline);
+      return report;
+    } catch (e) {
+      // The zone moved under us (an out-of-band edit): read it again and re-plan the diff once.
+      if ((e as Error).name !== 'InvalidChangeBatch' || attempt >= 2) throw e;
+    }
+  }
+}
+
+export async function applyChanges(
+  zone: Route53Zone,
+  changes: readonly Change[],
+  report: Pick<SyncReport, 'creates' | 'upserts' | 'deletes' | 'batches'>,
+  deadline?: number,
+): Promise<void> {
+  for (const batch of packBatches(changes)) {
+    await zone.apply(batch, { deadline });
+    report.batches++;
+    for (const c of batch) {
+      if (c.action === 'CREATE') report.creates++;
+      else if (c.action === 'UPSERT') report.upserts++;
+      else report.deletes++;
+    }
+  }
+}
