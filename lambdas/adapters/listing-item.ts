@@ -23,12 +23,18 @@ export interface ListingItem {
   ttl?: number;
 }
 
-/** Partition of a network: its first 16 (IPv4) or 32 (IPv6) bits. */
+/**
+ * Partition of a network: its first 16 (IPv4) or 32 (IPv6) bits. IPv4 networks wider than /16 (rare)
+ * share one partition, so that every region's covering listings are one read of it away.
+ */
 export function shardOf(n: Network): string {
+  if (n.family === 4 && n.prefix < 16) return WIDE_IPV4_PARTITION;
   return n.family === 4
     ? `N#4:${(n.start >> 16n).toString(16).padStart(4, '0')}`
     : `N#6:${(n.start >> 96n).toString(16).padStart(8, '0')}`;
 }
+
+export const WIDE_IPV4_PARTITION = 'N#4:wide';
 
 export function shardBits(family: 4 | 6): number {
   return family === 4 ? 16 : 32;

@@ -9,9 +9,9 @@ import {
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { FAMILY_BITS, type Network, networkEnd, networkKey, supernet } from '../core/ip.js';
+import { contains, FAMILY_BITS, type Network, networkEnd, networkKey, supernet } from '../core/ip.js';
 import type { Listing } from '../core/listing.js';
-import { expiryBucket, fromItem, listingKey, shardBits, shardOf, toItem } from './listing-item.js';
+import { expiryBucket, fromItem, listingKey, shardBits, shardOf, toItem, WIDE_IPV4_PARTITION } from './listing-item.js';
 import { LISTINGS_GSI } from './table-schema.js';
 
 export type StoredListing = Listing & { version: number };
@@ -81,48 +81,69 @@ export class ListingsTable {
     }
   }
 
+  private async *query(pk: string, lo: string, hi: string): AsyncGenerator<StoredListing> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const r = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+          ExpressionAttributeValues: { ':pk': pk, ':lo': lo, ':hi': hi },
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of r.Items ?? []) yield fromItem(item);
+      startKey = r.LastEvaluatedKey;
+    } while (startKey);
+  }
+
   /** Every listing (any list) whose network lies within `region`, including the region itself. */
   async *within(region: Network): AsyncGenerator<StoredListing> {
-    const bits = shardBits(region.family);
-    const shards =
-      region.prefix >= bits
-        ? [region]
-        : Array.from({ length: 2 ** (bits - region.prefix) }, (_, i) => ({
-            family: region.family,
-            start: region.start + (BigInt(i) << BigInt(FAMILY_BITS[region.family] - bits)),
-            prefix: bits,
-          }));
-    for (const shard of shards) {
-      const lo = `${region.family}:${hex(region.family, shard.start)}/`;
-      const hi = `${region.family}:${hex(region.family, shard.prefix >= region.prefix ? networkEnd(region) : networkEnd(shard))}/~`;
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const r = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-            ExpressionAttributeValues: { ':pk': shardOf(shard), ':lo': lo, ':hi': hi },
-            ExclusiveStartKey: startKey,
-            ConsistentRead: true,
-          }),
-        );
-        for (const item of r.Items ?? []) {
-          const l = fromItem(item);
-          if (l.network.prefix >= region.prefix) yield l;
-        }
-        startKey = r.LastEvaluatedKey;
-      } while (startKey);
+    const f = region.family;
+    const bits = shardBits(f);
+    const lo = (start: bigint) => `${f}:${hex(f, start)}/`;
+    const hi = (end: bigint) => `${f}:${hex(f, end)}/~`;
+    if (region.prefix >= bits) {
+      for await (const l of this.query(shardOf(region), lo(region.start), hi(networkEnd(region)))) {
+        if (l.network.prefix >= region.prefix) yield l;
+      }
+      return;
+    }
+    // Wider than a partition (IPv4 only): the wide partition plus every /16 inside.
+    for await (const l of this.query(WIDE_IPV4_PARTITION, lo(region.start), hi(networkEnd(region)))) {
+      if (l.network.prefix >= region.prefix) yield l;
+    }
+    for (let i = 0; i < 2 ** (bits - region.prefix); i++) {
+      const shard: Network = { family: f, start: region.start + (BigInt(i) << BigInt(FAMILY_BITS[f] - bits)), prefix: bits };
+      yield* this.query(shardOf(shard), lo(shard.start), hi(networkEnd(shard)));
     }
   }
 
-  /** Listings of the given lists whose network contains `region` (or equals it). */
-  async covering(region: Network, lists: readonly string[], widest: number): Promise<StoredListing[]> {
+  /** All IPv4 listings wider than /16 (one partition; few in practice). */
+  async wide(): Promise<StoredListing[]> {
+    const out: StoredListing[] = [];
+    for await (const l of this.query(WIDE_IPV4_PARTITION, '4:', '4:~')) out.push(l);
+    return out;
+  }
+
+  /**
+   * Listings of the given lists whose network contains `region` (or equals it), from prefix
+   * `widest` on. Point reads of every candidate supernet; IPv4 supernets wider than /16 are taken
+   * from `wide` when given (see wide()).
+   */
+  async covering(region: Network, lists: readonly string[], widest: number, wide?: readonly StoredListing[]): Promise<StoredListing[]> {
     const keys: Array<{ pk: string; sk: string }> = [];
-    for (let p = widest; p <= region.prefix; p++) {
+    const out: StoredListing[] = [];
+    let from = widest;
+    if (wide && region.family === 4) {
+      from = Math.max(widest, shardBits(4));
+      for (const l of wide) if (l.network.prefix < from && contains(l.network, region)) out.push(l);
+    }
+    for (let p = from; p <= region.prefix; p++) {
       const n = supernet(region, p);
       for (const list of lists) keys.push(listingKey(list, n));
     }
-    const out: StoredListing[] = [];
     for (let i = 0; i < keys.length; i += 100) {
       let request: Record<string, { Keys: Array<Record<string, unknown>>; ConsistentRead: boolean }> | undefined = {
         [this.tableName]: { Keys: keys.slice(i, i + 100), ConsistentRead: true },

@@ -9,6 +9,8 @@ import type { ListingsTable, StoredListing } from '../adapters/listings-table.js
 
 /** Regions of one partition at or above this count are served from one read of the partition. */
 const SNAPSHOT_THRESHOLD = 4;
+/** Partitions read at the same time. */
+const CONCURRENCY = 16;
 
 export interface ContextOptions {
   nowSeconds: number;
@@ -43,7 +45,10 @@ export async function loadRegionContexts(
     byShard.set(key, group);
   }
 
-  for (const group of byShard.values()) {
+  // IPv4 listings wider than a partition sit in one partition: read it once for all regions.
+  const wide = regions.some((r) => r.family === 4) && opts.maxWidth4 < shardBits(4) ? await table.wide() : [];
+
+  const one = async (group: Network[]): Promise<void> => {
     const first = group[0]!;
     const bits = shardBits(first.family);
     const snapshot = group.length >= SNAPSHOT_THRESHOLD && first.prefix >= bits;
@@ -51,13 +56,13 @@ export async function loadRegionContexts(
     const pool: StoredListing[] = [];
     if (snapshot) {
       for await (const l of table.within(shard)) pool.push(l);
-      if (widest(first) < bits) pool.push(...(await table.covering(shard, lists, widest(first))));
+      if (first.family === 4) pool.push(...wide.filter((l) => contains(l.network, shard)));
     }
     for (const region of group) {
       let listings: StoredListing[];
       if (snapshot) listings = pool;
       else {
-        listings = await table.covering(region, lists, widest(region));
+        listings = await table.covering(region, lists, widest(region), wide);
         for await (const l of table.within(region)) listings.push(l);
       }
       listings = dedupe(listings).filter(active);
@@ -91,6 +96,14 @@ export async function loadRegionContexts(
         },
       });
     }
-  }
+  };
+  // Partitions are independent: read them with bounded parallelism.
+  const groups = [...byShard.values()];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, groups.length) }, async () => {
+      while (next < groups.length) await one(groups[next++]!);
+    }),
+  );
   return out;
 }

@@ -1,0 +1,133 @@
+// A sync test bed: DynamoDB Local with its real stream, the Route 53 stand-in, and the stream
+// handler invoked by the poller exactly as Lambda's event source mapping would.
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { Journal } from '../../lambdas/adapters/journal.js';
+import { ListingsTable } from '../../lambdas/adapters/listings-table.js';
+import { Route53Zone } from '../../lambdas/adapters/route53-zone.js';
+import { ZoneLock } from '../../lambdas/adapters/zone-lock.js';
+import { rrsetKey, type RRSet } from '../../lambdas/core/rrset.js';
+import type { ZoneConfig } from '../../lambdas/core/listing.js';
+import { effectiveListings } from '../../lambdas/core/semantics.js';
+import { planZone } from '../../lambdas/core/zone-plan.js';
+import { createStreamSyncHandler } from '../../lambdas/handlers/stream-sync.js';
+import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
+import { createStreamPoller, type StreamPoller } from '../../local/dynamodb/stream-poller.js';
+import { startRoute53StandIn, type Route53StandIn, type Route53StandInOptions } from '../../local/route53/index.js';
+
+export interface SyncEnv {
+  cfg: ZoneConfig;
+  ddb: DynamoDbLocal;
+  r53: Route53StandIn;
+  zoneId: string;
+  table: ListingsTable;
+  journal: Journal;
+  zone: Route53Zone;
+  poller: StreamPoller;
+  handler: ReturnType<typeof createStreamSyncHandler>;
+  failures: unknown[];
+  /** Wraps the handler: throw here to simulate a crash after the handler did its work. */
+  crash: { afterSync?: () => boolean; beforeSync?: () => boolean };
+  planned(now: number): Promise<Map<string, RRSet>>;
+  actual(): Map<string, RRSet>;
+  stop(): Promise<void>;
+}
+
+export const SYNC_CFG: ZoneConfig = {
+  zone: 'bl.test',
+  lists: [
+    { name: 'spam', code: '127.0.0.2', txtTemplate: 'Listed in {list}: {reason} ({ip})' },
+    { name: 'proxy', code: '127.0.0.3', txtTemplate: 'proxy {reason}' },
+  ],
+  ttl: 300,
+  negativeTtl: 60,
+  nameservers: ['ns1.bl.test'],
+  hostmaster: 'hostmaster@bl.test',
+};
+
+let tableCounter = 0;
+
+export async function startSyncEnv(
+  opts: { r53?: Route53StandInOptions; batchSize?: number; now?: () => number; ddb?: DynamoDbLocal; noPoller?: boolean } = {},
+): Promise<SyncEnv> {
+  const cfg = SYNC_CFG;
+  const ownDdb = !opts.ddb;
+  const ddb = opts.ddb ?? (await startDynamoDbLocal());
+  const names = { listings: `listings${++tableCounter}${process.pid}`, journal: `journal${tableCounter}${process.pid}` };
+  await ensureTables(ddb.client, names);
+  const doc = DynamoDBDocumentClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } });
+  const r53 = await startRoute53StandIn(opts.r53 ?? {});
+  const zoneId = await r53.createZone(cfg.zone);
+  const route53 = new Route53Client({
+    endpoint: r53.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  const table = new ListingsTable(doc, names.listings);
+  const journal = new Journal(doc, names.journal);
+  const zone = new Route53Zone(route53, zoneId, cfg.zone);
+  const now = opts.now ?? (() => Date.now() / 1000);
+  const handler = createStreamSyncHandler({ cfg, table, zone, nowSeconds: now, lock: new ZoneLock(doc, names.journal, cfg.zone) });
+  const crash: SyncEnv['crash'] = {};
+  const failures: unknown[] = [];
+  const poller = createStreamPoller({
+    endpoint: ddb.endpoint,
+    tableName: names.listings,
+    batchSize: opts.batchSize ?? 100,
+    startingPosition: 'TRIM_HORIZON',
+    maximumRetryAttempts: -1,
+    handler: async (event: DynamoDBStreamEvent) => {
+      if (crash.beforeSync?.()) throw new Error('simulated crash before sync');
+      const r = await handler(event, { getRemainingTimeInMillis: () => 120_000 });
+      if (crash.afterSync?.()) throw new Error('simulated crash after sync');
+      return r;
+    },
+    onFailure: async (info) => {
+      failures.push(info);
+    },
+  });
+  if (!opts.noPoller) await poller.start();
+  const env: SyncEnv = {
+    cfg, ddb, r53, zoneId, table, journal, zone, poller, handler, failures, crash,
+    async planned(at: number) {
+      const listings = [];
+      for await (const l of table.scanAll()) listings.push(l);
+      const m = new Map<string, RRSet>();
+      for (const r of planZone(cfg, effectiveListings(cfg, listings, at))) m.set(rrsetKey(r), normal(r));
+      return m;
+    },
+    actual() {
+      const m = new Map<string, RRSet>();
+      for (const r of r53.rrsets(zoneId)) {
+        if (!['A', 'TXT', 'CAA'].includes(r.type)) continue;
+        const rr = normal({ name: r.name, type: r.type as RRSet['type'], ttl: r.ttl, values: r.values });
+        m.set(rrsetKey(rr), rr);
+      }
+      return m;
+    },
+    async stop() {
+      if (!opts.noPoller) await poller.stop();
+      await r53.close();
+      if (ownDdb) await ddb.stop();
+    },
+  };
+  return env;
+}
+
+function normal(r: RRSet): RRSet {
+  return { ...r, values: [...r.values].sort() };
+}
+
+/** The differences between two zones, as readable lines (empty = identical). */
+export function zoneDiff(want: Map<string, RRSet>, got: Map<string, RRSet>): string[] {
+  const out: string[] = [];
+  for (const [k, r] of want) {
+    const g = got.get(k);
+    if (!g) out.push(`missing ${k} ${r.values.join(' ')}`);
+    else if (JSON.stringify(g) !== JSON.stringify(r)) out.push(`differs ${k}: ${g.values.join(' ')} != ${r.values.join(' ')}`);
+  }
+  for (const k of got.keys()) if (!want.has(k)) out.push(`extra ${k}`);
+  return out;
+}

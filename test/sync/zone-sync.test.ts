@@ -1,0 +1,198 @@
+import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import type { DynamoDBRecord } from 'aws-lambda';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNetwork, networkKey } from '../../lambdas/core/ip.js';
+import type { Listing } from '../../lambdas/core/listing.js';
+import { listingKey } from '../../lambdas/adapters/listing-item.js';
+import { reconcileZone } from '../../lambdas/services/reconcile.js';
+import { sweepExpired } from '../../lambdas/services/sweeper.js';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
+import { networkArb } from '../core/arbitraries.js';
+import { startSyncEnv, type SyncEnv, zoneDiff } from './sync-env.js';
+
+const L = (list: string, net: string, extra: Partial<Listing> = {}): Listing => ({
+  list, network: parseNetwork(net), reason: 'test', source: 'test', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', exclusion: false, ...extra,
+});
+const now = () => Date.now() / 1000;
+
+let ddb: DynamoDbLocal;
+beforeAll(async () => {
+  ddb = await startDynamoDbLocal();
+});
+afterAll(async () => {
+  await ddb?.stop();
+});
+
+describe('stream sync with DynamoDB Local and the Route 53 stand-in', () => {
+  let env: SyncEnv;
+  beforeAll(async () => {
+    env = await startSyncEnv({ ddb, r53: { throttle: false } });
+  });
+  afterAll(async () => env?.stop());
+
+  it('keeps the zone equal to the plan for lists, ranges, exclusions, IPv6, updates and delists', async () => {
+    await env.table.put(L('spam', '192.0.2.0/24'), null);
+    await env.table.put(L('spam', '192.0.2.77', { exclusion: true }), null);
+    await env.table.put(L('proxy', '192.0.2.1'), null);
+    await env.table.put(L('spam', '2001:db8::/48'), null);
+    await env.table.put(L('spam', '198.51.100.0/23'), null);
+    await env.poller.idle();
+    expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
+    expect(env.actual().get('*.2.0.192.bl.test. A')?.values).toEqual(['127.0.0.2']);
+    expect(env.actual().get('1.2.0.192.bl.test. A')?.values).toEqual(['127.0.0.2', '127.0.0.3']);
+
+    const cur = await env.table.get('spam', parseNetwork('192.0.2.0/24'));
+    await env.table.put({ ...cur!, reason: 'new reason' }, cur!.version);
+    await env.table.delete('spam', parseNetwork('192.0.2.77'));
+    await env.table.delete('spam', parseNetwork('198.51.100.0/23'));
+    await env.poller.idle();
+    expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
+    expect(env.actual().has('77.2.0.192.bl.test. CAA')).toBe(false);
+    expect(env.actual().get('*.2.0.192.bl.test. TXT')?.values).toEqual(['"Listed in spam: new reason (192.0.2.0/24)"']);
+  });
+
+  it('sends one change request for a single listing', async () => {
+    const before = env.zone.stats.changeCalls;
+    await env.table.put(L('spam', '203.0.113.9'), null);
+    await env.poller.idle();
+    expect(env.zone.stats.changeCalls - before).toBe(1);
+    expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
+  });
+});
+
+describe('stream records shaped like AWS (TTL deletions, unknown events)', () => {
+  let env: SyncEnv;
+  beforeAll(async () => {
+    env = await startSyncEnv({ ddb, r53: { throttle: false }, noPoller: true });
+  });
+  afterAll(async () => env?.stop());
+
+  const record = (l: Listing, eventName: string, seq: string, extra: Partial<DynamoDBRecord> = {}): DynamoDBRecord => {
+    const key = listingKey(l.list, l.network);
+    return {
+      eventID: seq, eventName: eventName as DynamoDBRecord['eventName'], eventSource: 'aws:dynamodb', awsRegion: 'us-east-1',
+      dynamodb: { Keys: { pk: { S: key.pk }, sk: { S: key.sk } }, SequenceNumber: seq, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      ...extra,
+    };
+  };
+
+  it('handles a TTL REMOVE by dynamodb.amazonaws.com and unknown event names by re-planning from the table', async () => {
+    const l = L('spam', '192.0.2.5', { expiresAt: Math.floor(now()) + 3600 });
+    await env.table.put(l, null);
+    expect(await env.handler({ Records: [record(l, 'INSERT', '1')] })).toEqual({ batchItemFailures: [] });
+    expect(env.actual().has('5.2.0.192.bl.test. A')).toBe(true);
+    await env.table.delete(l.list, l.network);
+    const ttl = record(l, 'REMOVE', '2', { userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } });
+    expect(await env.handler({ Records: [ttl] })).toEqual({ batchItemFailures: [] });
+    expect(env.actual().has('5.2.0.192.bl.test. A')).toBe(false);
+    // DynamoDB Local's own TTL records carry an unknown event name: re-planning is still right.
+    await env.table.put(L('spam', '192.0.2.6'), null);
+    expect(await env.handler({ Records: [record(L('spam', '192.0.2.6'), 'TTL_DELETE', '3')] })).toEqual({ batchItemFailures: [] });
+    expect(env.actual().has('6.2.0.192.bl.test. A')).toBe(true);
+    // Records of other items are skipped.
+    const other: DynamoDBRecord = { eventName: 'INSERT', dynamodb: { Keys: { pk: { S: 'STATE' }, sk: { S: 'x' } }, SequenceNumber: '4' } };
+    expect(await env.handler({ Records: [other] })).toEqual({ batchItemFailures: [] });
+    expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
+  });
+
+  it('reports the failing record when Route 53 keeps failing, and redelivery converges', async () => {
+    const l = L('spam', '192.0.2.7');
+    await env.table.put(l, null);
+    env.r53.faults.failNext('ChangeResourceRecordSets', 'InvalidChangeBatch', 10);
+    const r = await env.handler({ Records: [record(l, 'INSERT', '10')] });
+    expect(r.batchItemFailures).toEqual([{ itemIdentifier: '10' }]);
+    expect(env.actual().has('7.2.0.192.bl.test. A')).toBe(false);
+    env.r53.faults.clear();
+    expect(await env.handler({ Records: [record(l, 'INSERT', '10')] })).toEqual({ batchItemFailures: [] });
+    expect(await env.handler({ Records: [record(l, 'INSERT', '10')] })).toEqual({ batchItemFailures: [] });
+    expect(env.actual().get('7.2.0.192.bl.test. A')?.values).toEqual(['127.0.0.2']);
+  });
+});
+
+describe('convergence under throttling, injected failures and crashes', () => {
+  let env: SyncEnv;
+  beforeAll(async () => {
+    env = await startSyncEnv({ ddb, batchSize: 50, r53: { throttle: { burst: 20, ratePerSecond: 50 } } });
+  });
+  afterAll(async () => env?.stop());
+
+  it('ends with zero differences after thousands of random operations', async () => {
+    const rnd = fc.sample(fc.tuple(networkArb, fc.integer({ min: 0, max: 99 }), fc.constantFrom('spam', 'proxy')), { numRuns: 2000, seed: 42 });
+    let crashes = 0;
+    env.crash.afterSync = () => Math.random() < 0.1 && ++crashes > 0;
+    env.crash.beforeSync = () => Math.random() < 0.05 && ++crashes > 0;
+    let ops = 0;
+    for (let i = 0; i < rnd.length; i++) {
+      const [network, dice, list] = rnd[i]!;
+      if (network.family === 4 && network.start >> 24n === 127n) continue;
+      if (i % 200 === 0) env.r53.faults.failNext('ChangeResourceRecordSets', i % 400 === 0 ? 'Throttling' : 'ServiceUnavailable', 2);
+      const cur = await env.table.get(list, network);
+      if (dice < 55) {
+        await env.table.put(L(list, '0.0.0.0', { network, reason: `r${dice % 7}`, expiresAt: dice % 11 === 0 ? Math.floor(now()) - 10 : undefined }), cur ? cur.version : null);
+      } else if (dice < 75 && cur) {
+        await env.table.delete(list, network, cur.version);
+      } else {
+        await env.table.put(L(list, '0.0.0.0', { network, reason: 'allow', exclusion: true }), cur ? cur.version : null);
+      }
+      ops++;
+    }
+    await env.poller.idle();
+    env.crash.afterSync = undefined;
+    env.crash.beforeSync = undefined;
+    expect(ops).toBeGreaterThan(1500);
+    expect(crashes).toBeGreaterThan(5);
+    expect(env.failures).toEqual([]);
+    expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
+    expect(env.r53.stats().throttled + env.zone.stats.retries).toBeGreaterThan(0);
+  }, 900_000);
+});
+
+describe('reconcile and expiry sweeper', () => {
+  let env: SyncEnv;
+  beforeAll(async () => {
+    env = await startSyncEnv({ ddb, r53: { throttle: false } });
+  });
+  afterAll(async () => env?.stop());
+
+  it('finds and repairs drift with the fewest changes, then finds none', async () => {
+    await env.table.put(L('spam', '192.0.2.0/24'), null);
+    await env.table.put(L('spam', '198.51.100.1'), null);
+    await env.poller.idle();
+    const client = new Route53Client({ endpoint: env.r53.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    await client.send(new ChangeResourceRecordSetsCommand({
+      HostedZoneId: env.zoneId,
+      ChangeBatch: { Changes: [
+        { Action: 'DELETE', ResourceRecordSet: { Name: '1.100.51.198.bl.test.', Type: 'A', TTL: 300, ResourceRecords: [{ Value: '127.0.0.2' }] } },
+        { Action: 'CREATE', ResourceRecordSet: { Name: '9.9.9.203.bl.test.', Type: 'A', TTL: 300, ResourceRecords: [{ Value: '127.0.0.9' }] } },
+        { Action: 'UPSERT', ResourceRecordSet: { Name: '*.2.0.192.bl.test.', Type: 'TXT', TTL: 300, ResourceRecords: [{ Value: '"tampered"' }] } },
+      ] },
+    }));
+    const deps = { cfg: env.cfg, table: env.table, zone: env.zone, nowSeconds: now };
+    const dry = await reconcileZone(deps, { dryRun: true });
+    expect(dry.drift).toBe(3);
+    expect(zoneDiff(await env.planned(now()), env.actual())).toHaveLength(3);
+    const fixed = await reconcileZone(deps);
+    expect({ creates: fixed.creates, upserts: fixed.upserts, deletes: fixed.deletes, batches: fixed.batches }).toEqual({ creates: 1, upserts: 1, deletes: 1, batches: 1 });
+    expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
+    expect((await reconcileZone(deps)).drift).toBe(0);
+  });
+
+  it('delists expired listings on time and records why', async () => {
+    const t = Math.floor(now());
+    await env.table.put(L('spam', '203.0.113.1', { expiresAt: t + 1 }), null);
+    await env.table.put(L('spam', '203.0.113.2', { expiresAt: t + 3600 }), null);
+    await env.poller.idle();
+    expect(env.actual().has('1.113.0.203.bl.test. A')).toBe(true);
+    const report = await sweepExpired({ table: env.table, journal: env.journal, nowSeconds: () => t + 5 });
+    expect(report.expired).toBe(1);
+    await env.poller.idle();
+    expect(await env.table.get('spam', parseNetwork('203.0.113.1'))).toBeUndefined();
+    expect(await env.table.get('spam', parseNetwork('203.0.113.2'))).toBeDefined();
+    expect(env.actual().has('1.113.0.203.bl.test. A')).toBe(false);
+    expect(env.actual().has('2.113.0.203.bl.test. A')).toBe(true);
+    const h = await env.journal.history(parseNetwork('203.0.113.1'));
+    expect(h.events.map((e) => e.action)).toEqual(['expire']);
+    expect(networkKey(parseNetwork('203.0.113.1'))).toContain('cb007101');
+  });
+});
