@@ -13,7 +13,7 @@ export const CFG: ZoneConfig = {
   ],
   ttl: 300,
   negativeTtl: 60,
-  nameservers: ['ns1.bl.test', 'ns2.bl.test'],
+  nameservers: ['ns1.example.net', 'ns2.example.net'],
   hostmaster: 'hostmaster@bl.test',
 };
 

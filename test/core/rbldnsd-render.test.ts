@@ -26,8 +26,8 @@ describe('rbldnsd renderer', () => {
       L('proxy', '192.0.2.1'),
     ]);
     const lines = text.split('\n');
-    expect(lines[1]).toBe('$SOA 60 ns1.bl.test hostmaster.bl.test 42 600 300 86400 60');
-    expect(lines[2]).toBe('$NS 300 ns1.bl.test ns2.bl.test');
+    expect(lines[1]).toBe('$SOA 60 ns1.example.net hostmaster.bl.test 42 600 300 86400 60');
+    expect(lines[2]).toBe('$NS 300 ns1.example.net ns2.example.net');
     expect(lines).toContain('$DATASET ip4trie:spam-v4 @');
     expect(lines).toContain('$DATASET ip6trie:dul-v6 @');
     expect(lines).toContain('192.0.2.0/24 :127.0.0.2:Listed in spam: r $$ x - see https://bl.test/lookup?ip=192.0.2.0/24');

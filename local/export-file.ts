@@ -1,0 +1,42 @@
+// The local stack's export: the table rendered as an rbldnsd file, published with
+// write-temp-then-rename so that a running rbldnsd never reads a partial file.
+import { mkdir, rename, stat, utimes, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { compareNetworks } from '../lambdas/core/ip.js';
+import type { Listing, ZoneConfig } from '../lambdas/core/listing.js';
+import { nextSerial, renderRbldnsd } from '../lambdas/core/rbldnsd-render.js';
+import type { ListingsTable } from '../lambdas/adapters/listings-table.js';
+
+export async function exportToFile(
+  table: ListingsTable,
+  cfg: ZoneConfig,
+  path: string,
+  previousSerial: number,
+): Promise<{ serial: number; bytes: number; entries: number }> {
+  const groups = new Map<string, Listing[]>();
+  let entries = 0;
+  for await (const l of table.scanAll()) {
+    const k = `${l.list}|${l.network.family}`;
+    const g = groups.get(k) ?? [];
+    g.push(l);
+    groups.set(k, g);
+    entries++;
+  }
+  for (const g of groups.values()) g.sort((a, b) => compareNetworks(a.network, b.network));
+  const serial = nextSerial(previousSerial, Date.now() / 1000);
+  let text = '';
+  for await (const chunk of renderRbldnsd(cfg, { serial, nowSeconds: Date.now() / 1000 }, (list, family) => groups.get(`${list.name}|${family}`) ?? [])) {
+    text += chunk;
+  }
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  // rbldnsd notices a new file by mtime (whole seconds) or size: make sure one of them moves.
+  const old = await stat(path).catch(() => undefined);
+  if (old && old.size === Buffer.byteLength(text) && Math.floor(old.mtimeMs / 1000) === Math.floor(Date.now() / 1000)) {
+    const later = new Date(Date.now() + 1000);
+    await utimes(tmp, later, later);
+  }
+  await rename(tmp, path);
+  return { serial, bytes: Buffer.byteLength(text), entries };
+}
