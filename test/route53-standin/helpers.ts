@@ -1,0 +1,59 @@
+// Shared pieces for the stand-in tests: the real SDK client pointed at the stand-in, and small
+// builders for change batches.
+import { type Change, ChangeResourceRecordSetsCommand, Route53Client, type Route53ClientConfig } from '@aws-sdk/client-route-53';
+import { expect } from 'vitest';
+import { invalidChangeBatchMessages } from '../../local/route53/errors.js';
+import { type Route53StandIn, type Route53StandInOptions, startRoute53StandIn } from '../../local/route53/index.js';
+
+/** A stand-in without request throttling unless the test asks for it. */
+export function startStandIn(opts: Route53StandInOptions = {}): Promise<Route53StandIn> {
+  return startRoute53StandIn({ throttle: false, ...opts });
+}
+
+/** The unmodified SDK client; maxAttempts 1 so errors surface unless a test wants retries. */
+export function sdkClient(endpoint: string, extra: Partial<Route53ClientConfig> = {}): Route53Client {
+  return new Route53Client({
+    endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    maxAttempts: 1,
+    ...extra,
+  });
+}
+
+export function rr(action: 'CREATE' | 'DELETE' | 'UPSERT', name: string, type: string, ttl: number, values: string[]): Change {
+  return {
+    Action: action,
+    ResourceRecordSet: { Name: name, Type: type as never, TTL: ttl, ResourceRecords: values.map((Value) => ({ Value })) },
+  };
+}
+
+export function send(client: Route53Client, zoneId: string, changes: Change[], comment?: string) {
+  return client.send(
+    new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: changes, ...(comment ? { Comment: comment } : {}) } }),
+  );
+}
+
+export interface SdkError extends Error {
+  $metadata: { httpStatusCode?: number; requestId?: string; attempts?: number };
+  $fault?: string;
+}
+
+/** Awaits a rejection and returns the SDK's error. */
+export async function rejection(p: Promise<unknown>): Promise<SdkError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as SdkError;
+  }
+  expect.fail('expected the call to be rejected');
+}
+
+/** Sends a batch that must fail with InvalidChangeBatch; returns the individual messages. */
+export async function batchMessages(client: Route53Client, zoneId: string, changes: Change[]): Promise<string[]> {
+  const err = await rejection(send(client, zoneId, changes));
+  expect(err.name).toBe('InvalidChangeBatch');
+  expect(err.$metadata.httpStatusCode).toBe(400);
+  expect(err.message.startsWith('[') && err.message.endsWith(']')).toBe(true);
+  return invalidChangeBatchMessages(err.message);
+}
