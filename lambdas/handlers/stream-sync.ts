@@ -3,6 +3,7 @@
 // the records that could not be synced so that only they (and later ones) are retried.
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { ZoneLock } from '../adapters/zone-lock.js';
+import { TEST_POINT } from '../core/listing.js';
 import { changedNetworks } from '../services/stream-records.js';
 import { type SyncDeps, syncRegions } from '../services/zone-sync.js';
 import { logger, runtime } from './runtime.js';
@@ -14,6 +15,8 @@ export interface StreamSyncDeps extends SyncDeps {
 }
 
 export function createStreamSyncHandler(deps: StreamSyncDeps) {
+  // The RFC 5782 test points are in no table record: make sure of them once per container.
+  let testPointsChecked = false;
   return async (event: DynamoDBStreamEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<DynamoDBBatchResponse> => {
     const records = event.Records ?? [];
     const { changed, skipped } = changedNetworks(records);
@@ -28,7 +31,9 @@ export function createStreamSyncHandler(deps: StreamSyncDeps) {
     }
     try {
       try {
-        const report = await syncRegions(deps, changed.map((c) => c.network), { deadline });
+        const regions = changed.map((c) => c.network);
+        const report = await syncRegions(deps, testPointsChecked ? regions : [...regions, TEST_POINT], { deadline });
+        testPointsChecked = true;
         logger.info('synced', { records: records.length, skipped, ...report });
       } catch (e) {
         // Isolate the record that fails: sync one network at a time in stream order; everything

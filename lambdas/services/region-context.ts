@@ -1,8 +1,8 @@
 // Reads from the table what the incremental planner needs about each changed region: the listings
 // covering it, those inside it, and whether anything lies inside its ancestors. Many regions in
 // one partition are served from one read of that partition, so bulk imports stay cheap.
-import { contains, FAMILY_BITS, type Network, networkKey, supernet } from '../core/ip.js';
-import { isActive, type Listing, type ZoneConfig } from '../core/listing.js';
+import { contains, FAMILY_BITS, type Network, networkKey, overlaps, supernet } from '../core/ip.js';
+import { isActive, type Listing, testPointListings, type ZoneConfig } from '../core/listing.js';
 import type { RegionContext } from '../core/zone-plan.js';
 import { shardBits, shardOf } from '../adapters/listing-item.js';
 import type { ListingsTable, StoredListing } from '../adapters/listings-table.js';
@@ -36,6 +36,7 @@ export async function loadRegionContexts(
   const active = (l: Listing) => known.has(l.list) && isActive(l, opts.nowSeconds);
   const widest = (n: Network) => (n.family === 4 ? opts.maxWidth4 : opts.maxWidth6);
   const out = new Map<string, RegionContext>();
+  const testPoints = testPointListings(cfg) as StoredListing[];
 
   const byShard = new Map<string, Network[]>();
   for (const r of regions) {
@@ -65,7 +66,8 @@ export async function loadRegionContexts(
         listings = await table.covering(region, lists, widest(region), wide);
         for await (const l of table.within(region)) listings.push(l);
       }
-      listings = dedupe(listings).filter(active);
+      // The RFC 5782 test points are not in the table but answer like listings.
+      listings = [...dedupe(listings).filter(active), ...testPoints.filter((l) => overlaps(l.network, region))];
       const covering = listings.filter((l) => contains(l.network, region));
       const inside = listings.filter((l) => contains(region, l.network) && l.network.prefix > region.prefix);
       const occupied = listings.some((l) => contains(region, l.network));

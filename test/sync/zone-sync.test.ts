@@ -113,7 +113,7 @@ describe('stream records shaped like AWS (TTL deletions, unknown events)', () =>
 describe('convergence under throttling, injected failures and crashes', () => {
   let env: SyncEnv;
   beforeAll(async () => {
-    env = await startSyncEnv({ ddb, batchSize: 50, r53: { throttle: { burst: 20, ratePerSecond: 50 } } });
+    env = await startSyncEnv({ ddb, batchSize: 50, r53: { throttle: { burst: 20, ratePerSecond: 50 }, maxRRSetsPerZone: 1_000_000 } });
   });
   afterAll(async () => env?.stop());
 

@@ -1,0 +1,192 @@
+// Reads the app's configuration from CDK context (cdk.json, `-c key=value`) and an optional JSON
+// config file (context `dnsbl:config`). Keys a config file defines win over context values (cdk.json
+// always carries a placeholder zone name); context fills in the rest.
+//
+//   npx cdk deploy -c dnsbl:zoneName=bl.example.org -c dnsbl:alarmEmail=ops@example.org
+//   npx cdk deploy -c dnsbl:config=dnsbl.config.json
+//
+// Config file (every key optional except zoneName, unless given as context):
+//   { "zoneName": "bl.example.org", "hostedZoneId": "Z…", "alarmEmail": "ops@example.org",
+//     "lists": [{ "name": "spam", "code": "127.0.0.2", "txtTemplate": "Listed in {list}: {reason}" }],
+//     "ttl": 300, "negativeTtl": 300, "nameservers": ["ns1.example.org"], "hostmaster": "hostmaster@example.org",
+//     "reconcileSchedule": "rate(15 minutes)", "exportSchedule": "rate(5 minutes)", "sweeperSchedule": "rate(1 minute)",
+//     "apiThrottle": { "rateLimit": 50, "burstLimit": 100 }, "removalPolicy": "retain",
+//     "exportPrefix": "rbldnsd", "mirrorAccountIds": ["111122223333"],
+//     "exportDomain": { "domainName": "mirror.example.org", "certificateArn": "arn:aws:acm:us-east-1:…" },
+//     "exportWebAclArn": "…", "apiWebAclArn": "…", "stackName": "Dnsbl-bl-example-org" }
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { aws_events as events, RemovalPolicy } from 'aws-cdk-lib';
+import type { ListDef } from '../lambdas/core/listing.js';
+import type { DnsblPublisherProps } from './dnsbl-publisher.js';
+
+export const CONTEXT = {
+  zoneName: 'dnsbl:zoneName',
+  hostedZoneId: 'dnsbl:hostedZoneId',
+  alarmEmail: 'dnsbl:alarmEmail',
+  lists: 'dnsbl:lists',
+  config: 'dnsbl:config',
+  stackName: 'dnsbl:stackName',
+} as const;
+
+export interface DnsblAppConfig {
+  readonly stackName: string;
+  readonly publisher: DnsblPublisherProps;
+}
+
+const FILE_KEYS = new Set([
+  'zoneName', 'hostedZoneId', 'alarmEmail', 'lists', 'ttl', 'negativeTtl', 'nameservers', 'hostmaster',
+  'reconcileSchedule', 'exportSchedule', 'sweeperSchedule', 'apiThrottle', 'removalPolicy', 'exportPrefix',
+  'mirrorAccountIds', 'exportDomain', 'exportWebAclArn', 'apiWebAclArn', 'stackName',
+]);
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Get = (key: string) => unknown;
+
+/** Builds the stack name and construct props from context (get) and the optional config file. */
+export function loadAppConfig(get: Get, readFile: (file: string) => string = (f) => readFileSync(f, 'utf8')): DnsblAppConfig {
+  const file = loadConfigFile(get, readFile);
+  const pick = (fileKey: string, contextKey?: string): unknown => {
+    if (file[fileKey] !== undefined) return file[fileKey];
+    if (!contextKey) return undefined;
+    const v = get(contextKey);
+    return v === '' || v === null ? undefined : v;
+  };
+
+  const zoneName = optString(pick('zoneName', CONTEXT.zoneName), 'zoneName');
+  if (!zoneName) throw new ConfigError(`no zone name: set context ${CONTEXT.zoneName} or "zoneName" in the ${CONTEXT.config} file`);
+  const lists = parseLists(pick('lists', CONTEXT.lists));
+  const publisher: DnsblPublisherProps = {
+    zoneName,
+    ...defined('hostedZoneId', optString(pick('hostedZoneId', CONTEXT.hostedZoneId), 'hostedZoneId')),
+    ...defined('alarmEmail', optString(pick('alarmEmail', CONTEXT.alarmEmail), 'alarmEmail')),
+    ...defined('lists', lists),
+    ...defined('ttl', optInt(pick('ttl'), 'ttl')),
+    ...defined('negativeTtl', optInt(pick('negativeTtl'), 'negativeTtl')),
+    ...defined('nameservers', optStringArray(pick('nameservers'), 'nameservers')),
+    ...defined('hostmaster', optString(pick('hostmaster'), 'hostmaster')),
+    ...defined('reconcileSchedule', optSchedule(pick('reconcileSchedule'), 'reconcileSchedule')),
+    ...defined('exportSchedule', optSchedule(pick('exportSchedule'), 'exportSchedule')),
+    ...defined('sweeperSchedule', optSchedule(pick('sweeperSchedule'), 'sweeperSchedule')),
+    ...defined('apiThrottle', optThrottle(pick('apiThrottle'))),
+    ...defined('removalPolicy', optRemovalPolicy(pick('removalPolicy'))),
+    ...defined('exportPrefix', optString(pick('exportPrefix'), 'exportPrefix')),
+    ...defined('mirrorAccountIds', optStringArray(pick('mirrorAccountIds'), 'mirrorAccountIds')),
+    ...defined('exportDomain', optExportDomain(pick('exportDomain'))),
+    ...defined('exportWebAclArn', optString(pick('exportWebAclArn'), 'exportWebAclArn')),
+    ...defined('apiWebAclArn', optString(pick('apiWebAclArn'), 'apiWebAclArn')),
+  };
+  const stackName =
+    optString(pick('stackName', CONTEXT.stackName), 'stackName') ?? `Dnsbl-${zoneName.toLowerCase().replace(/\.$/, '').replace(/[^a-z0-9-]/g, '-')}`;
+  return { stackName, publisher };
+}
+
+function loadConfigFile(get: Get, readFile: (file: string) => string): Record<string, unknown> {
+  const file = get(CONTEXT.config);
+  if (file === undefined || file === '' || file === null) return {};
+  if (typeof file !== 'string') throw new ConfigError(`${CONTEXT.config} must be a path to a JSON file`);
+  const resolved = path.resolve(file);
+  let text: string;
+  try {
+    text = readFile(resolved);
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${resolved}: ${(e as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`config file ${resolved} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${resolved} must hold a JSON object`);
+  }
+  const unknown = Object.keys(parsed).filter((k) => !FILE_KEYS.has(k));
+  if (unknown.length > 0) throw new ConfigError(`config file ${resolved}: unknown key(s) ${unknown.join(', ')}`);
+  return parsed as Record<string, unknown>;
+}
+
+function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function optString(v: unknown, field: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new ConfigError(`${field} must be a string`);
+  return v === '' ? undefined : v;
+}
+
+function optInt(v: unknown, field: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new ConfigError(`${field} must be an integer`);
+  return n;
+}
+
+function jsonIfString(v: unknown, field: string): unknown {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch (e) {
+    throw new ConfigError(`${field} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function optStringArray(v: unknown, field: string): string[] | undefined {
+  if (v === undefined) return undefined;
+  const arr = typeof v === 'string' && !v.trim().startsWith('[') ? v.split(',').map((s) => s.trim()).filter(Boolean) : jsonIfString(v, field);
+  if (!Array.isArray(arr) || arr.some((s) => typeof s !== 'string')) throw new ConfigError(`${field} must be a list of strings`);
+  return arr as string[];
+}
+
+/** Lists as an array or its JSON text (context values given with -c are strings). */
+export function parseLists(v: unknown): ListDef[] | undefined {
+  if (v === undefined) return undefined;
+  const arr = jsonIfString(v, 'lists');
+  if (!Array.isArray(arr)) throw new ConfigError('lists must be a JSON array of {name, code, txtTemplate}');
+  return arr.map((l, i) => {
+    if (typeof l !== 'object' || l === null) throw new ConfigError(`lists[${i}] must be an object`);
+    const { name, code, txtTemplate, ...rest } = l as Record<string, unknown>;
+    if (Object.keys(rest).length > 0) throw new ConfigError(`lists[${i}]: unknown key(s) ${Object.keys(rest).join(', ')}`);
+    if (typeof name !== 'string' || typeof code !== 'string' || typeof txtTemplate !== 'string') {
+      throw new ConfigError(`lists[${i}] needs string name, code and txtTemplate`);
+    }
+    return { name, code, txtTemplate };
+  });
+}
+
+function optSchedule(v: unknown, field: string): events.Schedule | undefined {
+  const s = optString(v, field);
+  if (s === undefined) return undefined;
+  if (!/^(rate|cron)\(.+\)$/.test(s)) throw new ConfigError(`${field} must be an EventBridge expression like "rate(5 minutes)"`);
+  return events.Schedule.expression(s);
+}
+
+function optThrottle(v: unknown): { rateLimit: number; burstLimit: number } | undefined {
+  if (v === undefined) return undefined;
+  const t = jsonIfString(v, 'apiThrottle') as Record<string, unknown> | null;
+  if (typeof t !== 'object' || t === null || typeof t.rateLimit !== 'number' || typeof t.burstLimit !== 'number') {
+    throw new ConfigError('apiThrottle must be {"rateLimit": number, "burstLimit": number}');
+  }
+  return { rateLimit: t.rateLimit, burstLimit: t.burstLimit };
+}
+
+function optRemovalPolicy(v: unknown): RemovalPolicy | undefined {
+  const s = optString(v, 'removalPolicy');
+  if (s === undefined) return undefined;
+  if (s === 'retain') return RemovalPolicy.RETAIN;
+  if (s === 'destroy') return RemovalPolicy.DESTROY;
+  throw new ConfigError('removalPolicy must be "retain" or "destroy"');
+}
+
+function optExportDomain(v: unknown): { domainName: string; certificateArn: string } | undefined {
+  if (v === undefined) return undefined;
+  const d = jsonIfString(v, 'exportDomain') as Record<string, unknown> | null;
+  if (typeof d !== 'object' || d === null || typeof d.domainName !== 'string' || typeof d.certificateArn !== 'string') {
+    throw new ConfigError('exportDomain must be {"domainName": string, "certificateArn": string}');
+  }
+  return { domainName: d.domainName, certificateArn: d.certificateArn };
+}
