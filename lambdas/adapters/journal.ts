@@ -1,6 +1,6 @@
 // The journal table: audit trail of every change, idempotency records, and small publisher state.
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { formatNetwork, type Network, networkKey } from '../core/ip.js';
 
 export type AuditAction = 'list' | 'update' | 'delist' | 'exclude' | 'unexclude' | 'expire' | 'import';
@@ -16,6 +16,8 @@ export interface AuditEvent {
   readonly reason: string;
   readonly before?: Record<string, unknown>;
   readonly after?: Record<string, unknown>;
+  /** Free-text remark, e.g. "was an exclusion; now a listing". */
+  readonly note?: string;
 }
 
 export class Journal {
@@ -83,5 +85,62 @@ export class Journal {
         Item: { pk: `IDEM#${key}`, sk: 'IDEM', fingerprint, response, ttl: Math.floor(Date.now() / 1000) + 86_400 },
       }),
     );
+  }
+  /**
+   * The item `audit` would write, without writing it: lets a caller put the audit event in the same
+   * transaction as the change it records (see ListingsTable.putAudited / deleteAudited).
+   */
+  auditRecord(network: Network, e: Omit<AuditEvent, 'at' | 'id' | 'network'> & { at?: string }): { event: AuditEvent; item: Record<string, unknown> } {
+    const at = e.at ?? new Date().toISOString();
+    const event: AuditEvent = { ...e, at, id: randomUUID(), network: formatNetwork(network) };
+    const item = {
+      pk: `H#${networkKey(network)}`,
+      sk: `${at}#${event.id}`,
+      gsi1pk: `AUDIT#${at.slice(0, 10).replace(/-/g, '')}`,
+      gsi1sk: `${at}#${event.id}`,
+      ...event,
+    };
+    return { event, item };
+  }
+
+  /**
+   * Claims an idempotency key for a request being executed: succeeds when the key is unused (or its
+   * record has expired). The claim itself expires after `holdSeconds`, so a crashed execution does
+   * not block the key for a day. Returns false when someone else holds or used the key.
+   */
+  async claimIdempotent(key: string, fingerprint: string, holdSeconds: number): Promise<boolean> {
+    const now = Math.floor(Date.now() / 1000);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `IDEM#${key}`, sk: 'IDEM', fingerprint, pending: true, ttl: now + holdSeconds },
+          ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if ((e as Error).name === 'ConditionalCheckFailedException') return false;
+      throw e;
+    }
+  }
+
+  /** Gives up a claim (the request failed before it produced a response worth keeping). */
+  async releaseIdempotent(key: string, fingerprint: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `IDEM#${key}`, sk: 'IDEM' },
+          ConditionExpression: 'fingerprint = :f AND attribute_not_exists(#r)',
+          ExpressionAttributeNames: { '#r': 'response' },
+          ExpressionAttributeValues: { ':f': fingerprint },
+        }),
+      );
+    } catch (e) {
+      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+    }
   }
 }

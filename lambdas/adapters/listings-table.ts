@@ -8,11 +8,12 @@ import {
   PutCommand,
   QueryCommand,
   ScanCommand,
+  TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { contains, FAMILY_BITS, type Network, networkEnd, networkKey, supernet } from '../core/ip.js';
 import type { Listing } from '../core/listing.js';
 import { expiryBucket, fromItem, listingKey, shardBits, shardOf, toItem, WIDE_IPV4_PARTITION } from './listing-item.js';
-import { LISTINGS_GSI } from './table-schema.js';
+import { BY_LIST_BUCKETS, LISTINGS_GSI } from './table-schema.js';
 
 export type StoredListing = Listing & { version: number };
 
@@ -187,6 +188,40 @@ export class ListingsTable {
     }
   }
 
+  /**
+   * One list's listings of one family as BY_LIST_BUCKETS streams (the byList index buckets), each
+   * sorted by networkKey; merge them for the whole list in order (services/export-source.ts). Each
+   * stream fetches its next page while the current one is consumed. The index is eventually
+   * consistent (typically well under a second behind the table).
+   */
+  byListBuckets(list: string, family: 4 | 6): AsyncGenerator<StoredListing>[] {
+    const query = (bucket: number, startKey?: Record<string, unknown>) =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: LISTINGS_GSI.byList.name,
+          KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :family)',
+          ExpressionAttributeValues: { ':pk': `${list}#${bucket.toString().padStart(2, '0')}`, ':family': `${family}:` },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+    const prefetch = (bucket: number, startKey?: Record<string, unknown>) => {
+      const p = query(bucket, startKey);
+      p.catch(() => undefined); // seen when awaited; a consumer that stops early must not crash the process
+      return p;
+    };
+    const stream = async function* (bucket: number): AsyncGenerator<StoredListing> {
+      let page = prefetch(bucket);
+      for (;;) {
+        const r = await page;
+        if (r.LastEvaluatedKey) page = prefetch(bucket, r.LastEvaluatedKey);
+        for (const item of r.Items ?? []) yield fromItem(item);
+        if (!r.LastEvaluatedKey) return;
+      }
+    };
+    return Array.from({ length: BY_LIST_BUCKETS }, (_, b) => stream(b));
+  }
+
   /** Every listing, read with a parallel scan of `segments` segments. Order is not defined. */
   async *scanAll(segments = 4): AsyncGenerator<StoredListing> {
     const page = async (segment: number, startKey?: Record<string, unknown>) => {
@@ -210,6 +245,119 @@ export class ListingsTable {
       if (!r.done) pending.set(r.segment, page(r.segment, r.next));
       yield* r.items;
     }
+  }
+  /** Point reads of many listings (BatchGetItem, 100 keys a call, consistent); results in input order. */
+  async getMany(keys: ReadonlyArray<{ list: string; network: Network }>): Promise<Array<StoredListing | undefined>> {
+    const found = new Map<string, StoredListing>();
+    const all = keys.map((k) => listingKey(k.list, k.network));
+    for (let i = 0; i < all.length; i += 100) {
+      let request: Record<string, { Keys: Array<Record<string, unknown>>; ConsistentRead: boolean }> | undefined = {
+        [this.tableName]: { Keys: all.slice(i, i + 100), ConsistentRead: true },
+      };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        const r = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of r.Responses?.[this.tableName] ?? []) found.set(`${String(item.pk)}|${String(item.sk)}`, fromItem(item));
+        request = r.UnprocessedKeys as typeof request;
+        if (request && Object.keys(request).length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+      }
+    }
+    return all.map((k) => found.get(`${k.pk}|${k.sk}`));
+  }
+
+  /**
+   * Like `put`, and writes `audit` (an item of the journal table) in the same transaction: the change
+   * and its audit event happen together or not at all. A failed version condition, or a concurrent
+   * transaction on the same listing, is a ConflictError (re-read and re-apply).
+   */
+  async putAudited(
+    l: Listing,
+    expectedVersion: number | null,
+    audit: { tableName: string; item: Record<string, unknown> },
+  ): Promise<StoredListing> {
+    const version = (expectedVersion ?? 0) + 1;
+    const cond =
+      expectedVersion === null
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } };
+    await this.transact([
+      { Put: { TableName: this.tableName, Item: toItem(l, version), ...cond } },
+      { Put: { TableName: audit.tableName, Item: audit.item } },
+    ]);
+    return { ...l, version };
+  }
+
+  /** Deletes a listing that must still have `expectedVersion`, with its audit event, atomically. */
+  async deleteAudited(
+    list: string,
+    network: Network,
+    expectedVersion: number,
+    audit: { tableName: string; item: Record<string, unknown> },
+  ): Promise<void> {
+    await this.transact([
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key: listingKey(list, network),
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': expectedVersion },
+        },
+      },
+      { Put: { TableName: audit.tableName, Item: audit.item } },
+    ]);
+  }
+
+  private async transact(items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>): Promise<void> {
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (e) {
+      const err = e as Error & { CancellationReasons?: Array<{ Code?: string }> };
+      const codes = (err.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+      if (
+        err.name === 'TransactionConflictException' ||
+        (err.name === 'TransactionCanceledException' &&
+          codes.some((c) => c === 'ConditionalCheckFailed' || c === 'TransactionConflict') &&
+          codes.every((c) => c === 'None' || c === 'ConditionalCheckFailed' || c === 'TransactionConflict'))
+      ) {
+        throw new ConflictError(`the listing changed meanwhile (${codes.join(', ') || err.name})`);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * One page of one bucket of the byList index (a list is spread over BY_LIST_BUCKETS buckets, each
+   * sorted by network). `filter` is applied by DynamoDB after `limit` items were read, so a page may
+   * hold fewer items (even none) and still have a `next` key.
+   */
+  async pageByList(
+    list: string,
+    bucket: number,
+    opts: {
+      limit: number;
+      startKey?: Record<string, unknown>;
+      filter?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> };
+    },
+  ): Promise<{ items: Array<{ listing: StoredListing; key: Record<string, unknown> }>; next?: Record<string, unknown> }> {
+    if (!Number.isInteger(bucket) || bucket < 0 || bucket >= BY_LIST_BUCKETS) throw new Error(`bad bucket ${bucket}`);
+    const r = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: LISTINGS_GSI.byList.name,
+        KeyConditionExpression: 'gsi1pk = :b',
+        ExpressionAttributeValues: { ':b': `${list}#${bucket.toString().padStart(2, '0')}`, ...(opts.filter?.values ?? {}) },
+        ...(opts.filter ? { FilterExpression: opts.filter.expression } : {}),
+        ...(opts.filter?.names ? { ExpressionAttributeNames: opts.filter.names } : {}),
+        ExclusiveStartKey: opts.startKey,
+        Limit: opts.limit,
+      }),
+    );
+    return {
+      items: (r.Items ?? []).map((item) => ({
+        listing: fromItem(item),
+        key: { pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk },
+      })),
+      ...(r.LastEvaluatedKey ? { next: r.LastEvaluatedKey } : {}),
+    };
   }
 }
 

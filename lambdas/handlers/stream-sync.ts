@@ -1,6 +1,7 @@
 // Lambda: the listings table's stream -> the live Route 53 zone.
 // Thin wiring: parse records, take the zone lock, sync from the table's current state, and report
 // the records that could not be synced so that only they (and later ones) are retried.
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { ZoneLock } from '../adapters/zone-lock.js';
 import { TEST_POINT } from '../core/listing.js';
@@ -67,7 +68,17 @@ export const handler = async (event: DynamoDBStreamEvent, context: Context): Pro
       zone: rt.zone,
       nowSeconds: () => Date.now() / 1000,
       lock: new ZoneLock(rt.doc, rt.journalTable, rt.cfg.zone),
+      afterSync: exportTrigger(process.env.EXPORT_FUNCTION_NAME),
     });
   }
   return handlerInstance(event, context);
 };
+
+/** Asks the export function (asynchronously) to publish; it debounces bursts itself. */
+function exportTrigger(functionName: string | undefined): (() => Promise<void>) | undefined {
+  if (!functionName) return undefined;
+  const lambda = new LambdaClient({});
+  return async () => {
+    await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: JSON.stringify({ source: 'stream-sync' }) }));
+  };
+}

@@ -26,6 +26,8 @@ export interface SyncReport {
   upserts: number;
   deletes: number;
   batches: number;
+  /** Milliseconds spent reading the table, planning, reading the zone, and writing it. */
+  ms: { table: number; plan: number; readZone: number; writeZone: number };
 }
 
 /** Drops duplicate regions and regions inside other regions (the wider plan covers them). */
@@ -53,23 +55,34 @@ export async function syncRegions(
   opts: { deadline?: number } = {},
 ): Promise<SyncReport> {
   const regions = coalesceRegions(changed);
-  const report: SyncReport = { regions: regions.length, desiredRRSets: 0, creates: 0, upserts: 0, deletes: 0, batches: 0 };
+  const ms = { table: 0, plan: 0, readZone: 0, writeZone: 0 };
+  const report: SyncReport = { regions: regions.length, desiredRRSets: 0, creates: 0, upserts: 0, deletes: 0, batches: 0, ms };
   if (regions.length === 0) return report;
+  let t = performance.now();
+  const lap = (k: keyof typeof ms) => {
+    const now = performance.now();
+    ms[k] += Math.round(now - t);
+    t = now;
+  };
   const contexts = await loadRegionContexts(deps.table, deps.cfg, regions, {
     nowSeconds: deps.nowSeconds(),
     maxWidth4: deps.maxWidth4 ?? 8,
     maxWidth6: deps.maxWidth6 ?? 32,
   });
+  lap('table');
   const plans = regions.flatMap((r) => planRegion(deps.cfg, r, contexts.get(networkKey(r))!));
   const desired = new Map<string, RRSet>();
   for (const p of plans) for (const r of p.rrsets) desired.set(rrsetKey(r), r);
   report.desiredRRSets = desired.size;
+  lap('plan');
 
   for (let attempt = 1; ; attempt++) {
     const current = await currentInScope(deps.zone, deps.cfg, plans);
     const changes = diffRRSets(current, desired.values());
+    lap('readZone');
     try {
       await applyChanges(deps.zone, changes, report, opts.deadline);
+      lap('writeZone');
       return report;
     } catch (e) {
       // The zone moved under us (an out-of-band edit): read it again and re-plan the diff once.

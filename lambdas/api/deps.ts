@@ -1,0 +1,34 @@
+// What the API needs from the outside world; createApiHandler gets these (tests pass their own).
+import type { Journal } from '../adapters/journal.js';
+import type { ListingsTable } from '../adapters/listings-table.js';
+import type { ListingLimits, ZoneConfig } from '../core/listing.js';
+import type { ErrorLog } from './errors.js';
+
+export interface DnsAnswer {
+  readonly status: 'listed' | 'NXDOMAIN' | 'NODATA' | 'unavailable';
+  readonly a: readonly string[];
+  readonly txt: readonly string[];
+  readonly servers: readonly string[];
+  readonly error?: string;
+}
+
+/** Asks the zone's authoritative servers what they answer for a name right now. */
+export interface ZoneProbe {
+  query(name: string): Promise<DnsAnswer>;
+}
+
+export interface ApiDeps {
+  readonly cfg: ZoneConfig;
+  readonly table: ListingsTable;
+  readonly journal: Journal;
+  /** Omitted: lookups report the DNS part as "unavailable". */
+  readonly zoneProbe?: ZoneProbe;
+  /** Widest networks that may be listed (default /8 and /32). */
+  readonly limits?: ListingLimits;
+  readonly now?: () => Date;
+  readonly log?: ErrorLog;
+  /** Items written at the same time in a batch (default 8). */
+  readonly writeConcurrency?: number;
+  /** Attempts per item when the listing changes under us (default 20). */
+  readonly maxAttempts?: number;
+}

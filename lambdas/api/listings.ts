@@ -1,0 +1,294 @@
+// Writes: POST /v1/listings, /v1/delistings, /v1/exclusions, /v1/exclusions/delete.
+//
+// A batch is validated as a whole first (nothing is written if any item is bad). Items with
+// "ifVersion" are then checked (409 before anything is written if one does not match). Then every
+// item is applied on its own, 8 at a time: read the current entry, decide, and write it together
+// with its audit event in one conditional transaction (on `version`, or "must not exist"). If the
+// entry changed meanwhile, the item's intent is re-applied to what is there now, a bounded number
+// of times: no update is ever lost. Re-listing with identical content writes nothing ("unchanged").
+// An item whose expiresAt/duration is absent makes the entry permanent: an item states what the
+// entry should be, not a patch.
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { ConflictError, type StoredListing } from '../adapters/listings-table.js';
+import { formatNetwork } from '../core/ip.js';
+import { isActive, type Listing } from '../core/listing.js';
+import type { ApiDeps } from './deps.js';
+import { ApiError, jsonResult, type Problem } from './errors.js';
+import { withIdempotency } from './idempotency.js';
+import { readJsonBody } from './request.js';
+import type { RequestContext, Route } from './router.js';
+import { MAX_ITEMS, parseBatch, removeBodySchema, upsertBodySchema } from './schemas.js';
+import { type RemoveIntent, type UpsertIntent, validateRemovals, validateUpserts } from './validate.js';
+import { auditState } from './views.js';
+
+export type WriteStatus = 'created' | 'updated' | 'unchanged' | 'delisted' | 'not-listed' | 'removed' | 'not-excluded' | 'conflict';
+
+export interface WriteResult {
+  list: string;
+  network: string;
+  status: WriteStatus;
+  version: number | null;
+  note?: string;
+}
+
+interface Outcome {
+  result: WriteResult;
+  /** Set when the item could not be applied (status "conflict"). */
+  problem?: Problem;
+}
+
+const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_ATTEMPTS = 20;
+
+/** Runs `f` over `items`, at most `concurrency` at a time; results in item order. */
+export async function mapPool<T, R>(items: readonly T[], concurrency: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return out;
+}
+
+function backoff(attempt: number): Promise<void> {
+  // Full jitter: contenders spread out instead of colliding again in lock step.
+  const ms = Math.random() * Math.min(250, 4 * 2 ** attempt);
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function describe(list: string, network: string): string {
+  return `${network} in list ${list}`;
+}
+
+function versionProblem(index: number, list: string, network: string, want: number, have: StoredListing | undefined): Problem {
+  const now = have ? `is at version ${have.version}` : 'does not exist (version 0)';
+  return {
+    code: 'version-mismatch',
+    message: `items[${index}]: ${describe(list, network)} ${now}, not ifVersion ${want}; read it again and decide`,
+    field: `items[${index}].ifVersion`,
+  };
+}
+
+function gaveUp(index: number, list: string, network: string, attempts: number): Problem {
+  return {
+    code: 'conflict',
+    message: `items[${index}]: ${describe(list, network)} kept changing under ${attempts} attempts; try again`,
+    field: `items[${index}]`,
+  };
+}
+
+class Writer {
+  private readonly concurrency: number;
+  private readonly attempts: number;
+
+  constructor(
+    private readonly deps: ApiDeps,
+    private readonly caller: string,
+  ) {
+    this.concurrency = deps.writeConcurrency ?? DEFAULT_CONCURRENCY;
+    this.attempts = deps.maxAttempts ?? DEFAULT_ATTEMPTS;
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** The current state of every item, read in batches (each item re-reads on its own after a conflict). */
+  async current(intents: ReadonlyArray<UpsertIntent | RemoveIntent>): Promise<Array<StoredListing | undefined>> {
+    return this.deps.table.getMany(intents);
+  }
+
+  /** 409 before anything is written if an item's ifVersion does not match what is stored. */
+  checkVersions(intents: ReadonlyArray<UpsertIntent | RemoveIntent>, current: ReadonlyArray<StoredListing | undefined>): void {
+    const problems: Problem[] = [];
+    intents.forEach((it, i) => {
+      if (it.ifVersion === undefined || (current[i]?.version ?? 0) === it.ifVersion) return;
+      problems.push(versionProblem(it.index, it.list, formatNetwork(it.network), it.ifVersion, current[i]));
+    });
+    if (problems.length > 0) throw ApiError.fromProblems(409, problems);
+  }
+
+  async upsert(it: UpsertIntent, first: StoredListing | undefined): Promise<Outcome> {
+    const { table, journal } = this.deps;
+    const network = formatNetwork(it.network);
+    for (let attempt = 0; attempt < this.attempts; attempt++) {
+      if (attempt > 0) await backoff(attempt);
+      const cur = attempt === 0 ? first : await table.get(it.list, it.network);
+      if (it.ifVersion !== undefined && (cur?.version ?? 0) !== it.ifVersion) {
+        return {
+          result: { list: it.list, network, status: 'conflict', version: cur?.version ?? null },
+          problem: versionProblem(it.index, it.list, network, it.ifVersion, cur),
+        };
+      }
+      const now = this.now();
+      const nowIso = now.toISOString();
+      // An expired entry no longer exists as far as answers go: re-listing it starts afresh.
+      const live = cur && isActive(cur, Math.floor(now.getTime() / 1000)) ? cur : undefined;
+      if (
+        live &&
+        live.exclusion === it.exclusion &&
+        live.reason === it.reason &&
+        live.source === it.source &&
+        live.expiresAt === it.expiresAt
+      ) {
+        return { result: { list: it.list, network, status: 'unchanged', version: live.version } };
+      }
+      const flipped = live !== undefined && live.exclusion !== it.exclusion;
+      const next: Listing = {
+        list: it.list,
+        network: it.network,
+        reason: it.reason,
+        source: it.source,
+        exclusion: it.exclusion,
+        createdAt: live && !flipped ? live.createdAt : nowIso,
+        updatedAt: nowIso,
+        ...(it.expiresAt !== undefined ? { expiresAt: it.expiresAt } : {}),
+      };
+      const note = flipped
+        ? it.exclusion
+          ? 'was a listing; now an exclusion'
+          : 'was an exclusion; now a listing'
+        : cur && !live
+          ? `replaces an expired ${cur.exclusion ? 'exclusion' : 'listing'}`
+          : undefined;
+      const expected = cur ? cur.version : null;
+      const audit = journal.auditRecord(it.network, {
+        action: it.exclusion ? 'exclude' : live && !flipped ? 'update' : 'list',
+        list: it.list,
+        actor: this.caller,
+        reason: it.reason,
+        at: nowIso,
+        ...(cur ? { before: auditState(cur) } : {}),
+        after: auditState({ ...next, version: (expected ?? 0) + 1 }),
+        ...(note ? { note } : {}),
+      });
+      try {
+        const stored = await table.putAudited(next, expected, { tableName: journal.tableName, item: audit.item });
+        return { result: { list: it.list, network, status: live ? 'updated' : 'created', version: stored.version, ...(note ? { note } : {}) } };
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e;
+      }
+    }
+    return { result: { list: it.list, network, status: 'conflict', version: null }, problem: gaveUp(it.index, it.list, network, this.attempts) };
+  }
+
+  async remove(it: RemoveIntent, first: StoredListing | undefined): Promise<Outcome> {
+    const { table, journal } = this.deps;
+    const network = formatNetwork(it.network);
+    for (let attempt = 0; attempt < this.attempts; attempt++) {
+      if (attempt > 0) await backoff(attempt);
+      const cur = attempt === 0 ? first : await table.get(it.list, it.network);
+      if (it.ifVersion !== undefined && (cur?.version ?? 0) !== it.ifVersion) {
+        return {
+          result: { list: it.list, network, status: 'conflict', version: cur?.version ?? null },
+          problem: versionProblem(it.index, it.list, network, it.ifVersion, cur),
+        };
+      }
+      if (!cur || cur.exclusion !== it.exclusion) {
+        const note =
+          cur === undefined
+            ? undefined
+            : cur.exclusion
+              ? 'it is an exclusion; remove it with POST /v1/exclusions/delete'
+              : 'it is a listing; remove it with POST /v1/delistings';
+        return { result: { list: it.list, network, status: it.exclusion ? 'not-excluded' : 'not-listed', version: null, ...(note ? { note } : {}) } };
+      }
+      const nowIso = this.now().toISOString();
+      const audit = journal.auditRecord(it.network, {
+        action: it.exclusion ? 'unexclude' : 'delist',
+        list: it.list,
+        actor: this.caller,
+        reason: it.reason,
+        at: nowIso,
+        before: auditState(cur),
+      });
+      try {
+        await table.deleteAudited(it.list, it.network, cur.version, { tableName: journal.tableName, item: audit.item });
+        return { result: { list: it.list, network, status: it.exclusion ? 'removed' : 'delisted', version: cur.version } };
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e;
+      }
+    }
+    return { result: { list: it.list, network, status: 'conflict', version: null }, problem: gaveUp(it.index, it.list, network, this.attempts) };
+  }
+
+  async run<I extends UpsertIntent | RemoveIntent>(intents: readonly I[], f: (it: I, first: StoredListing | undefined) => Promise<Outcome>): Promise<APIGatewayProxyResult> {
+    const current = await this.current(intents);
+    this.checkVersions(intents, current);
+    const outcomes = await mapPool(
+      intents.map((it, i) => [it, current[i]] as const),
+      this.concurrency,
+      ([it, first]) => f(it, first),
+    );
+    const items = outcomes.map((o) => o.result);
+    const problems = outcomes.flatMap((o) => (o.problem ? [o.problem] : []));
+    if (problems.length === 0) return jsonResult(200, { items });
+    // Some items could not be applied; the others were. Say both.
+    return jsonResult(409, { ...ApiError.fromProblems(409, problems).body(), items });
+  }
+}
+
+/** A cheap guard before the schema runs: a huge "items" array is refused without parsing each element. */
+function checkItemCount(raw: unknown): void {
+  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+    const items = (raw as { items?: unknown }).items;
+    if (Array.isArray(items) && items.length > MAX_ITEMS) {
+      throw new ApiError(400, 'too-many-items', `items holds ${items.length} items; at most ${MAX_ITEMS} per request`, 'items');
+    }
+  }
+}
+
+function upsertRoute(deps: ApiDeps, path: string, exclusion: boolean) {
+  return async (ctx: RequestContext): Promise<APIGatewayProxyResult> => {
+    const raw = readJsonBody(ctx.event);
+    checkItemCount(raw);
+    const parsed = parseBatch(upsertBodySchema, raw);
+    if (!parsed.ok) throw ApiError.fromProblems(400, parsed.problems);
+    const now = deps.now?.() ?? new Date();
+    const intents = validateUpserts(parsed.items, {
+      cfg: deps.cfg,
+      limits: deps.limits ?? {},
+      caller: ctx.caller,
+      nowSeconds: Math.floor(now.getTime() / 1000),
+      exclusion,
+    }, parsed.problems);
+    return withIdempotency(deps.journal, ctx, path, { items: parsed.items }, async () => {
+      const writer = new Writer(deps, ctx.caller);
+      return writer.run(intents, (it, first) => writer.upsert(it, first));
+    });
+  };
+}
+
+function removeRoute(deps: ApiDeps, path: string, exclusion: boolean) {
+  return async (ctx: RequestContext): Promise<APIGatewayProxyResult> => {
+    const raw = readJsonBody(ctx.event);
+    checkItemCount(raw);
+    const parsed = parseBatch(removeBodySchema, raw);
+    if (!parsed.ok) throw ApiError.fromProblems(400, parsed.problems);
+    const now = deps.now?.() ?? new Date();
+    const intents = validateRemovals(parsed.items, {
+      cfg: deps.cfg,
+      limits: deps.limits ?? {},
+      caller: ctx.caller,
+      nowSeconds: Math.floor(now.getTime() / 1000),
+      exclusion,
+    }, parsed.problems);
+    return withIdempotency(deps.journal, ctx, path, { items: parsed.items }, async () => {
+      const writer = new Writer(deps, ctx.caller);
+      return writer.run(intents, (it, first) => writer.remove(it, first));
+    });
+  };
+}
+
+export function writeRoutes(deps: ApiDeps): Route[] {
+  return [
+    { method: 'POST', path: '/v1/listings', handler: upsertRoute(deps, '/v1/listings', false) },
+    { method: 'POST', path: '/v1/delistings', handler: removeRoute(deps, '/v1/delistings', false) },
+    { method: 'POST', path: '/v1/exclusions', handler: upsertRoute(deps, '/v1/exclusions', true) },
+    { method: 'POST', path: '/v1/exclusions/delete', handler: removeRoute(deps, '/v1/exclusions/delete', true) },
+  ];
+}

@@ -1,0 +1,148 @@
+// GET /v1/openapi.json — OpenAPI 3.1, its schemas derived from the same zod schemas that validate
+// requests (zod-json-schema.ts), so the document cannot drift from what the API accepts.
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { ZodTypeAny } from 'zod';
+import { MAX_REASON_LENGTH } from '../core/listing.js';
+import type { ApiDeps } from './deps.js';
+import { jsonResult } from './errors.js';
+import { IDEMPOTENCY_HEADER } from './idempotency.js';
+import { MAX_BODY_BYTES } from './request.js';
+import type { Route } from './router.js';
+import {
+  browseQuerySchema,
+  browseResponseSchema,
+  errorBodySchema,
+  historyQuerySchema,
+  historyResponseSchema,
+  listsResponseSchema,
+  lookupQuerySchema,
+  lookupResponseSchema,
+  MAX_ITEMS,
+  removeBodySchema,
+  upsertBodySchema,
+  writeResponseSchema,
+} from './schemas.js';
+import { toJsonSchema, toQueryParameters } from './zod-json-schema.js';
+
+const components: Record<string, ZodTypeAny> = {
+  UpsertRequest: upsertBodySchema,
+  RemoveRequest: removeBodySchema,
+  WriteResponse: writeResponseSchema,
+  ListsResponse: listsResponseSchema,
+  LookupResponse: lookupResponseSchema,
+  BrowseResponse: browseResponseSchema,
+  HistoryResponse: historyResponseSchema,
+  Error: errorBodySchema,
+};
+
+const ref = (name: keyof typeof components) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: keyof typeof components) => ({ content: { 'application/json': { schema: ref(name) } } });
+
+function errors(...codes: number[]): Record<string, unknown> {
+  const text: Record<number, string> = {
+    400: 'Invalid request: the error names the field and the problem; nothing was changed.',
+    403: 'Not signed, or not allowed (API Gateway, IAM).',
+    404: 'Unknown route.',
+    405: 'Method not allowed on this route (see the Allow header).',
+    409: 'ifVersion did not match, the entry kept changing, or a request with the same Idempotency-Key is running.',
+    413: `Body larger than ${MAX_BODY_BYTES} bytes.`,
+    415: 'Body is not application/json (UTF-8).',
+    422: 'Idempotency-Key reused with a different body.',
+    500: 'Internal error.',
+  };
+  return Object.fromEntries(codes.map((c) => [String(c), { description: text[c] ?? 'Error', ...json('Error') }]));
+}
+
+const idempotencyHeader = {
+  name: IDEMPOTENCY_HEADER,
+  in: 'header',
+  required: false,
+  description: 'Makes a write safe to retry: the same key with the same body returns the stored response (for 24 hours, per caller) without running again; with another body, 422.',
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+};
+
+function write(summary: string, description: string, body: 'UpsertRequest' | 'RemoveRequest'): Record<string, unknown> {
+  return {
+    summary,
+    description,
+    parameters: [idempotencyHeader],
+    requestBody: { required: true, ...json(body) },
+    responses: {
+      '200': { description: 'Every item applied; per item: the canonical network, status and version.', ...json('WriteResponse') },
+      ...errors(400, 403, 404, 405, 409, 413, 415, 422, 500),
+    },
+  };
+}
+
+export function openApiDocument(): Record<string, unknown> {
+  const read = (summary: string, description: string, query: ZodTypeAny | undefined, response: keyof typeof components) => ({
+    summary,
+    description,
+    ...(query ? { parameters: toQueryParameters(query as never) } : {}),
+    responses: { '200': { description: 'OK', ...json(response) }, ...errors(400, 403, 500) },
+  });
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'dnsbl-publisher operator API',
+      version: '1',
+      description:
+        'List and delist IPv4/IPv6 addresses and networks in a DNS blocklist. Every request is signed with AWS SigV4 ' +
+        '(service execute-api) and validated; a bad one is answered 4xx with {"error":{"code","message","field"}} and changes nothing. ' +
+        `Batches of 1..${MAX_ITEMS} items are validated as a whole before anything is written; reasons are printable ASCII, at most ${MAX_REASON_LENGTH} characters.`,
+    },
+    components: {
+      securitySchemes: {
+        sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'awsSigv4' },
+      },
+      schemas: Object.fromEntries(Object.entries(components).map(([k, v]) => [k, toJsonSchema(v)])),
+    },
+    security: [{ sigv4: [] }],
+    paths: {
+      '/v1/lists': { get: read('Configured lists', 'The lists (name, return code, TXT template) and zone settings.', undefined, 'ListsResponse') },
+      '/v1/listings': {
+        get: read(
+          'Browse one list',
+          'One list, page by page (byList index: bucket by bucket, each in network order). Filters run server-side; a page may hold fewer than limit items, even none, while a cursor remains: follow the cursor until it is absent.',
+          browseQuerySchema,
+          'BrowseResponse',
+        ),
+        post: write(
+          'List networks',
+          'Adds or updates listings. An item states what the listing should be: absent expiry makes it permanent. Identical content is "unchanged" (nothing written). An exclusion at the same network becomes a listing (recorded in the audit trail). Default source: the caller.',
+          'UpsertRequest',
+        ),
+      },
+      '/v1/delistings': {
+        post: write('Delist networks', 'Removes listings; the reason is kept in the audit trail. A network that is not listed gets status "not-listed".', 'RemoveRequest'),
+      },
+      '/v1/exclusions': {
+        post: write('Exclude networks', 'Adds allow-holes inside wider listings: the list does not answer inside them. A listing at the same network becomes an exclusion.', 'UpsertRequest'),
+      },
+      '/v1/exclusions/delete': {
+        post: write('Remove exclusions', 'Removes exclusions. A network that is not excluded gets status "not-excluded".', 'RemoveRequest'),
+      },
+      '/v1/lookup': {
+        get: read(
+          'Look up an address or network',
+          'Every entry covering it per list (and, for a network, the entries inside it, capped at 1000); for an address also the computed answer and what the live zone answers over DNS (status "unavailable" after 2 s).',
+          lookupQuerySchema,
+          'LookupResponse',
+        ),
+      },
+      '/v1/history': {
+        get: read('Audit trail of a network', 'Every change of the network in every list, oldest first: who, when, before/after, why.', historyQuerySchema, 'HistoryResponse'),
+      },
+      '/v1/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': {} } } } } },
+    },
+  };
+}
+
+export function openApiRoutes(_deps: ApiDeps): Route[] {
+  let cached: string | undefined;
+  const handler = async (): Promise<APIGatewayProxyResult> => {
+    cached ??= JSON.stringify(openApiDocument());
+    return { ...jsonResult(200, null), body: cached };
+  };
+  return [{ method: 'GET', path: '/v1/openapi.json', handler }];
+}
