@@ -46,7 +46,7 @@ const poller = createStreamPoller({
   endpoint: ddb.endpoint,
   tableName: 'listings',
   batchSize: BATCH,
-  maximumBatchingWindowMs: 1000,
+  maximumBatchingWindowMs: Number(process.env.BENCH_SYNC_WINDOW_MS ?? 500),
   startingPosition: 'TRIM_HORIZON',
   maximumRetryAttempts: -1,
   handler: async (e) => {

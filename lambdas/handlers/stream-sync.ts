@@ -5,7 +5,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { ZoneLock } from '../adapters/zone-lock.js';
 import { TEST_POINT } from '../core/listing.js';
-import { changedNetworks } from '../services/stream-records.js';
+import { changedNetworks, previousListings } from '../services/stream-records.js';
 import { type SyncDeps, syncRegions } from '../services/zone-sync.js';
 import { logger, runtime } from './runtime.js';
 
@@ -32,9 +32,10 @@ export function createStreamSyncHandler(deps: StreamSyncDeps) {
     }
     try {
       try {
-        const regions = changed.map((c) => c.network);
-        const report = await syncRegions(deps, testPointsChecked ? regions : [...regions, TEST_POINT], { deadline });
+        if (!testPointsChecked) await syncRegions(deps, [TEST_POINT], { deadline });
         testPointsChecked = true;
+        const previous = previousListings(records);
+        const report = await syncRegions(deps, changed.map((c) => c.network), { deadline, previous });
         logger.info('synced', { records: records.length, skipped, ...report });
       } catch (e) {
         // Isolate the record that fails: sync one network at a time in stream order; everything

@@ -1,6 +1,10 @@
 // Reads from the table what the incremental planner needs about each changed region: the listings
 // covering it, those inside it, and whether anything lies inside its ancestors. Many regions in
 // one partition are served from one read of that partition, so bulk imports stay cheap.
+//
+// Given the previous versions of the listings a stream batch changed, it also builds the context
+// of the table as it was before the batch: planning both gives the zone change without reading
+// the zone (see zone-sync.ts).
 import { contains, FAMILY_BITS, type Network, networkKey, overlaps, supernet } from '../core/ip.js';
 import { isActive, type Listing, testPointListings, type ZoneConfig } from '../core/listing.js';
 import type { RegionContext } from '../core/zone-plan.js';
@@ -17,11 +21,25 @@ export interface ContextOptions {
   /** Widest listable prefixes (what `covering` must look up to). */
   maxWidth4: number;
   maxWidth6: number;
+  /**
+   * Listings changed by the batch, keyed by listingId(), with their state before the batch
+   * (undefined = did not exist). When given, `before` contexts are built too.
+   */
+  previous?: ReadonlyMap<string, Listing | undefined>;
 }
 
-function dedupe(listings: Iterable<StoredListing>): StoredListing[] {
-  const m = new Map<string, StoredListing>();
-  for (const l of listings) m.set(`${l.list}#${networkKey(l.network)}`, l);
+export interface RegionContexts {
+  now: RegionContext;
+  before?: RegionContext;
+}
+
+export function listingId(l: Pick<Listing, 'list' | 'network'>): string {
+  return `${l.list}#${networkKey(l.network)}`;
+}
+
+function dedupe<T extends Listing>(listings: Iterable<T>): T[] {
+  const m = new Map<string, T>();
+  for (const l of listings) m.set(listingId(l), l);
   return [...m.values()];
 }
 
@@ -30,13 +48,18 @@ export async function loadRegionContexts(
   cfg: ZoneConfig,
   regions: readonly Network[],
   opts: ContextOptions,
-): Promise<Map<string, RegionContext>> {
+): Promise<Map<string, RegionContexts>> {
   const lists = cfg.lists.map((l) => l.name);
   const known = new Set(lists);
   const active = (l: Listing) => known.has(l.list) && isActive(l, opts.nowSeconds);
   const widest = (n: Network) => (n.family === 4 ? opts.maxWidth4 : opts.maxWidth6);
-  const out = new Map<string, RegionContext>();
-  const testPoints = testPointListings(cfg) as StoredListing[];
+  const out = new Map<string, RegionContexts>();
+  const testPoints = testPointListings(cfg);
+  const previous = opts.previous;
+  // A listing's previous version counts even if it has expired since: the zone still holds
+  // what was planned while it was active, until its deletion is synced.
+  const changedBefore = previous ? [...previous.values()].filter((l): l is Listing => l !== undefined && known.has(l.list)) : [];
+  const unchanged = (l: Listing) => !previous?.has(listingId(l));
 
   const byShard = new Map<string, Network[]>();
   for (const r of regions) {
@@ -45,7 +68,6 @@ export async function loadRegionContexts(
     group.push(r);
     byShard.set(key, group);
   }
-
   // IPv4 listings wider than a partition sit in one partition: read it once for all regions.
   const wide = regions.some((r) => r.family === 4) && opts.maxWidth4 < shardBits(4) ? await table.wide() : [];
 
@@ -60,43 +82,56 @@ export async function loadRegionContexts(
       if (first.family === 4) pool.push(...wide.filter((l) => contains(l.network, shard)));
     }
     for (const region of group) {
-      let listings: StoredListing[];
-      if (snapshot) listings = pool;
+      let fetched: StoredListing[];
+      if (snapshot) fetched = pool;
       else {
-        listings = await table.covering(region, lists, widest(region), wide);
-        for await (const l of table.within(region)) listings.push(l);
+        fetched = await table.covering(region, lists, widest(region), wide);
+        for await (const l of table.within(region)) fetched.push(l);
       }
+      const relevant = (l: Listing) => overlaps(l.network, region) && (contains(l.network, region) || contains(region, l.network));
       // The RFC 5782 test points are not in the table but answer like listings.
-      listings = [...dedupe(listings).filter(active), ...testPoints.filter((l) => overlaps(l.network, region))];
-      const covering = listings.filter((l) => contains(l.network, region));
-      const inside = listings.filter((l) => contains(region, l.network) && l.network.prefix > region.prefix);
-      const occupied = listings.some((l) => contains(region, l.network));
-      // The planner asks only about ancestors below the widest covering listing, at nibble steps.
-      const minPrefix = Math.min(...covering.map((l) => l.network.prefix), FAMILY_BITS[region.family]);
-      const inner = new Map<string, boolean>();
-      for (let p = region.prefix - 1; p >= minPrefix; p--) {
-        if (p % 4 !== 0) continue;
-        const a = supernet(region, p);
-        let has: boolean;
-        if (occupied) has = true;
-        else if (snapshot && p >= bits) has = listings.some((l) => contains(a, l.network) && l.network.prefix > p);
-        else has = await table.hasInner(a, active);
-        inner.set(networkKey(a), has);
-        if (has) {
-          // Anything inside a narrower ancestor is inside every wider one too.
-          for (let q = p - 1; q >= minPrefix; q--) if (q % 4 === 0) inner.set(networkKey(supernet(region, q)), true);
-          break;
+      const nowListings: Listing[] = [...dedupe(fetched).filter(active), ...testPoints.filter((l) => overlaps(l.network, region))];
+      const build = async (listings: Listing[], exclude: (l: Listing) => boolean, extra: Listing[]): Promise<RegionContext> => {
+        const covering = listings.filter((l) => contains(l.network, region));
+        const inside = listings.filter((l) => contains(region, l.network) && l.network.prefix > region.prefix);
+        const occupied = listings.some((l) => contains(region, l.network));
+        // The planner asks only about ancestors below the widest covering listing, at nibble steps.
+        const minPrefix = Math.min(...covering.map((l) => l.network.prefix), FAMILY_BITS[region.family]);
+        const inner = new Map<string, boolean>();
+        for (let p = region.prefix - 1; p >= minPrefix; p--) {
+          if (p % 4 !== 0) continue;
+          const a = supernet(region, p);
+          const strictlyInside = (l: Listing) => contains(a, l.network) && l.network.prefix > p;
+          let has: boolean;
+          if (occupied || extra.some(strictlyInside)) has = true;
+          else if (snapshot && p >= bits) has = listings.some(strictlyInside);
+          else has = await table.hasInner(a, (l) => active(l) && !exclude(l));
+          inner.set(networkKey(a), has);
+          if (has) {
+            // Anything inside a narrower ancestor is inside every wider one too.
+            for (let q = p - 1; q >= minPrefix; q--) if (q % 4 === 0) inner.set(networkKey(supernet(region, q)), true);
+            break;
+          }
         }
+        return {
+          covering,
+          inside,
+          hasInner: (n: Network) => {
+            const v = inner.get(networkKey(n));
+            if (v === undefined) throw new Error(`no answer prepared for the inside of ${networkKey(n)}`);
+            return v;
+          },
+        };
+      };
+      const now = await build(snapshot ? nowListings : nowListings.filter(relevant), () => false, []);
+      let before: RegionContext | undefined;
+      if (previous) {
+        // The table before the batch: changed listings replaced by their previous versions.
+        const restored = changedBefore.filter((l) => overlaps(l.network, region) || contains(l.network, region));
+        const beforeListings = [...nowListings.filter(unchanged), ...restored];
+        before = await build(snapshot ? beforeListings : beforeListings.filter(relevant), (l) => !unchanged(l), changedBefore);
       }
-      out.set(networkKey(region), {
-        covering,
-        inside,
-        hasInner: (n: Network) => {
-          const v = inner.get(networkKey(n));
-          if (v === undefined) throw new Error(`no answer prepared for the inside of ${networkKey(n)}`);
-          return v;
-        },
-      });
+      out.set(networkKey(region), { now, before });
     }
   };
   // Partitions are independent: read them with bounded parallelism.

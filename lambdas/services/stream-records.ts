@@ -1,7 +1,11 @@
 // DynamoDB stream records -> the networks whose answers may have changed.
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { Network } from '../core/ip.js';
-import { isListingItem, networkFromKey } from '../adapters/listing-item.js';
+import type { Listing } from '../core/listing.js';
+import { fromItem, isListingItem, networkFromKey } from '../adapters/listing-item.js';
+import { listingId } from './region-context.js';
 
 export interface ChangedNetwork {
   readonly sequenceNumber: string;
@@ -39,4 +43,26 @@ export function changedNetworks(records: readonly DynamoDBRecord[]): { changed: 
     changed.push({ sequenceNumber: r.dynamodb?.SequenceNumber ?? '', network, list, kind });
   }
   return { changed, skipped };
+}
+
+/**
+ * The state before the batch of every listing it changed (the first old image of each), or
+ * undefined when some record carries no images (then the zone must be read instead).
+ */
+export function previousListings(records: readonly DynamoDBRecord[]): Map<string, Listing | undefined> | undefined {
+  const out = new Map<string, Listing | undefined>();
+  for (const r of records) {
+    const keys = r.dynamodb?.Keys;
+    const sk = keys?.sk?.S;
+    if (!keys?.pk?.S || !sk || !isListingItem({ pk: keys.pk.S, sk })) continue;
+    if (r.dynamodb?.StreamViewType !== 'NEW_AND_OLD_IMAGES') return undefined;
+    const { network, list } = networkFromKey(sk);
+    const id = listingId({ list, network });
+    if (out.has(id)) continue;
+    const old = r.dynamodb?.OldImage;
+    // Only an INSERT may lack an old image; otherwise the previous state is unknown.
+    if (!old && r.eventName !== 'INSERT') return undefined;
+    out.set(id, old ? fromItem(unmarshall(old as Record<string, AttributeValue>)) : undefined);
+  }
+  return out;
 }

@@ -3,7 +3,7 @@
 // changes converge: running it twice is a no-op the second time.
 import { type Change, diffRRSets, packBatches } from '../core/change-batch.js';
 import { contains, type Network, networkKey, compareNetworks } from '../core/ip.js';
-import type { ZoneConfig } from '../core/listing.js';
+import type { Listing, ZoneConfig } from '../core/listing.js';
 import { type RRSet, rrsetKey } from '../core/rrset.js';
 import { inScope, planRegion, type RegionPlan } from '../core/zone-plan.js';
 import type { ListingsTable } from '../adapters/listings-table.js';
@@ -28,6 +28,8 @@ export interface SyncReport {
   batches: number;
   /** Milliseconds spent reading the table, planning, reading the zone, and writing it. */
   ms: { table: number; plan: number; readZone: number; writeZone: number };
+  /** How often the zone had to be read (0 when the previous listings predicted it). */
+  zoneReads: number;
 }
 
 /** Drops duplicate regions and regions inside other regions (the wider plan covers them). */
@@ -49,14 +51,23 @@ async function currentInScope(zone: Route53Zone, cfg: ZoneConfig, plans: readonl
   return found.filter((r) => plans.some((p) => inScope(p.scope, r.name, cfg.zone)));
 }
 
-export async function syncRegions(
-  deps: SyncDeps,
-  changed: Iterable<Network>,
-  opts: { deadline?: number } = {},
-): Promise<SyncReport> {
+export interface SyncOptions {
+  deadline?: number;
+  /**
+   * The previous versions of the listings the batch changed (keyed by listingId; undefined = did
+   * not exist). With them the zone change is computed as plan(before) -> plan(now), without
+   * reading the zone: Route 53 allows 10 requests/s per account and reads would spend most of
+   * them. If the zone is not what plan(before) says (a redelivered batch, an earlier failure),
+   * Route 53 rejects the exact CREATE/DELETE as a whole batch, and the sync falls back to reading
+   * the zone. Drift that no request trips over is repaired by the scheduled reconcile.
+   */
+  previous?: ReadonlyMap<string, Listing | undefined>;
+}
+
+export async function syncRegions(deps: SyncDeps, changed: Iterable<Network>, opts: SyncOptions = {}): Promise<SyncReport> {
   const regions = coalesceRegions(changed);
   const ms = { table: 0, plan: 0, readZone: 0, writeZone: 0 };
-  const report: SyncReport = { regions: regions.length, desiredRRSets: 0, creates: 0, upserts: 0, deletes: 0, batches: 0, ms };
+  const report: SyncReport = { regions: regions.length, desiredRRSets: 0, creates: 0, upserts: 0, deletes: 0, batches: 0, ms, zoneReads: 0 };
   if (regions.length === 0) return report;
   let t = performance.now();
   const lap = (k: keyof typeof ms) => {
@@ -68,15 +79,33 @@ export async function syncRegions(
     nowSeconds: deps.nowSeconds(),
     maxWidth4: deps.maxWidth4 ?? 8,
     maxWidth6: deps.maxWidth6 ?? 32,
+    previous: opts.previous,
   });
   lap('table');
-  const plans = regions.flatMap((r) => planRegion(deps.cfg, r, contexts.get(networkKey(r))!));
+  const plans = regions.flatMap((r) => planRegion(deps.cfg, r, contexts.get(networkKey(r))!.now));
   const desired = new Map<string, RRSet>();
   for (const p of plans) for (const r of p.rrsets) desired.set(rrsetKey(r), r);
   report.desiredRRSets = desired.size;
+  let assumed: RRSet[] | undefined;
+  if (opts.previous) {
+    const m = new Map<string, RRSet>();
+    for (const r of regions) for (const p of planRegion(deps.cfg, r, contexts.get(networkKey(r))!.before!)) for (const x of p.rrsets) m.set(rrsetKey(x), x);
+    assumed = [...m.values()];
+  }
   lap('plan');
 
+  if (assumed) {
+    try {
+      await applyChanges(deps.zone, diffRRSets(assumed, desired.values()), report, opts.deadline);
+      lap('writeZone');
+      return report;
+    } catch (e) {
+      if ((e as Error).name !== 'InvalidChangeBatch') throw e;
+      // The zone is not what the previous listings planned: read it and diff against reality.
+    }
+  }
   for (let attempt = 1; ; attempt++) {
+    report.zoneReads++;
     const current = await currentInScope(deps.zone, deps.cfg, plans);
     const changes = diffRRSets(current, desired.values());
     lap('readZone');

@@ -52,11 +52,26 @@ describe('stream sync with DynamoDB Local and the Route 53 stand-in', () => {
     expect(env.actual().get('*.2.0.192.bl.test. TXT')?.values).toEqual(['"Listed in spam: new reason (192.0.2.0/24)"']);
   });
 
-  it('sends one change request for a single listing', async () => {
-    const before = env.zone.stats.changeCalls;
+  it('sends one change request and reads nothing from Route 53 for a single listing', async () => {
+    const before = { ...env.zone.stats };
     await env.table.put(L('spam', '203.0.113.9'), null);
     await env.poller.idle();
-    expect(env.zone.stats.changeCalls - before).toBe(1);
+    expect(env.zone.stats.changeCalls - before.changeCalls).toBe(1);
+    expect(env.zone.stats.listCalls - before.listCalls).toBe(0);
+    expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
+  });
+
+  it('falls back to reading the zone when it is not what the previous listings planned', async () => {
+    // Drift the zone behind the publisher's back: remove the record the next change will update.
+    const client = new Route53Client({ endpoint: env.r53.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    await client.send(new ChangeResourceRecordSetsCommand({
+      HostedZoneId: env.zoneId,
+      ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: { Name: '9.113.0.203.bl.test.', Type: 'TXT', TTL: 300, ResourceRecords: [{ Value: '"Listed in spam: test (203.0.113.9)"' }] } }] },
+    }));
+    const before = { ...env.zone.stats };
+    await env.table.delete('spam', parseNetwork('203.0.113.9'));
+    await env.poller.idle();
+    expect(env.zone.stats.listCalls - before.listCalls).toBeGreaterThan(0);
     expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
   });
 });
