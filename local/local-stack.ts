@@ -1,0 +1,208 @@
+// The local stack behind `npm start`: the whole product on loopback, running the same handler
+// code as in AWS on local stand-ins: DynamoDB Local (with its stream), the Route 53 stand-in (API +
+// DNS server), the stream poller invoking the stream-sync handler as Lambda would, the operator
+// API, the expiry sweeper, and the rbldnsd file re-exported on every change (served by a real
+// rbldnsd when it is installed, as a mirror would).
+import { spawn, type ChildProcess, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ListHostedZonesByNameCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Journal } from '../lambdas/adapters/journal.js';
+import { ListingsTable } from '../lambdas/adapters/listings-table.js';
+import { Route53Zone } from '../lambdas/adapters/route53-zone.js';
+import { ZoneLock } from '../lambdas/adapters/zone-lock.js';
+import { validateZoneConfig, type ZoneConfig } from '../lambdas/core/listing.js';
+import { startHttpAdapter } from '../lambdas/api/http-adapter.js';
+import { DnsZoneProbe } from '../lambdas/api/dns-probe.js';
+import { createApiHandler } from '../lambdas/handlers/api.js';
+import { createStreamSyncHandler } from '../lambdas/handlers/stream-sync.js';
+import { reconcileZone } from '../lambdas/services/reconcile.js';
+import { sweepExpired } from '../lambdas/services/sweeper.js';
+import { ensureTables, startDynamoDbLocal } from './dynamodb/dynamodb-local.js';
+import { createStreamPoller, type StreamPoller } from './dynamodb/stream-poller.js';
+import { exportToFile } from './export-file.js';
+import { startRoute53StandIn } from './route53/index.js';
+
+export const DEFAULT_CONFIG: ZoneConfig = {
+  zone: 'bl.example.org',
+  lists: [
+    { name: 'spam', code: '127.0.0.2', txtTemplate: 'Listed in {list}: {reason} - see https://bl.example.org/lookup?ip={ip}' },
+    { name: 'proxy', code: '127.0.0.3', txtTemplate: 'Open proxy {ip}: {reason}' },
+  ],
+  ttl: 300,
+  negativeTtl: 60,
+  nameservers: ['ns1.example.net'],
+  hostmaster: 'hostmaster@example.org',
+};
+
+export interface LocalStackOptions {
+  cfg?: ZoneConfig;
+  /** Where data persists across restarts (default .local-data). */
+  dataDir?: string;
+  /** Keep nothing: a temporary folder removed on stop. */
+  ephemeral?: boolean;
+  /** 0 = any free port. */
+  apiPort?: number;
+  dnsPort?: number;
+  route53Port?: number;
+  /** false = do not start rbldnsd even if installed. */
+  rbldnsdPort?: number | false;
+  log?: (msg: string) => void;
+}
+
+export interface LocalStack {
+  cfg: ZoneConfig;
+  apiUrl: string;
+  route53Endpoint: string;
+  zoneId: string;
+  dnsPort: number;
+  rbldnsdPort?: number;
+  exportPath: string;
+  dataDir: string;
+  poller: StreamPoller;
+  /** Waits until every change so far reached the zone and the rbldnsd file. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = opts.log ?? (() => undefined);
+  const cfg = validateZoneConfig(opts.cfg ?? DEFAULT_CONFIG);
+  const ephemeral = opts.ephemeral === true;
+  const dataDir = ephemeral ? await mkdtemp(join(tmpdir(), 'dnsbl-local-')) : resolve(opts.dataDir ?? '.local-data');
+  await mkdir(dataDir, { recursive: true });
+  const stops: Array<() => Promise<void> | void> = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await Promise.resolve(s()).catch(() => undefined);
+    if (ephemeral) await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    log(`data in ${dataDir}${ephemeral ? ' (ephemeral)' : ''}`);
+    const ddb = await startDynamoDbLocal(ephemeral ? {} : { dataDir: join(dataDir, 'dynamodb') });
+    stops.push(() => ddb.stop());
+    const tables = { listings: 'listings', journal: 'journal' };
+    await ensureTables(ddb.client, tables);
+    const doc = DynamoDBDocumentClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } });
+
+    const r53 = await startRoute53StandIn({
+      apiPort: opts.route53Port ?? 0,
+      dnsPort: opts.dnsPort ?? 0,
+      dataFile: ephemeral ? undefined : join(dataDir, 'route53.json'),
+    });
+    stops.push(() => r53.close());
+    const route53 = new Route53Client({ endpoint: r53.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+    const found = await route53.send(new ListHostedZonesByNameCommand({ DNSName: cfg.zone, MaxItems: 1 }));
+    const existing = found.HostedZones?.find((z) => z.Name === `${cfg.zone}.`);
+    const zoneId = existing?.Id ? existing.Id.replace('/hostedzone/', '') : await r53.createZone(cfg.zone);
+
+    const table = new ListingsTable(doc, tables.listings);
+    const journal = new Journal(doc, tables.journal);
+    const zone = new Route53Zone(route53, zoneId, cfg.zone);
+    const nowSeconds = () => Date.now() / 1000;
+    // As after a deploy: make the zone agree with the table (test points, anything missed while down).
+    const rec = await reconcileZone({ cfg, table, zone, nowSeconds });
+    log(`zone ${cfg.zone} (${zoneId}) reconciled: ${rec.listings} listings, ${rec.desiredRRSets} rrsets, drift repaired ${rec.drift}`);
+
+    // The rbldnsd file, re-exported (debounced) after changes.
+    const exportPath = join(dataDir, 'rbldnsd', `${cfg.zone}.combined`);
+    let serial = 0;
+    let exportTimer: NodeJS.Timeout | undefined;
+    let exporting: Promise<unknown> = Promise.resolve();
+    const exportNow = async () => {
+      const r = await exportToFile(table, cfg, exportPath, serial);
+      serial = r.serial;
+      return r;
+    };
+    const scheduleExport = async () => {
+      if (exportTimer) return;
+      exportTimer = setTimeout(() => {
+        exportTimer = undefined;
+        exporting = exportNow().catch((e) => log(`export failed: ${String(e)}`));
+      }, 1000);
+    };
+    stops.push(() => exportTimer && clearTimeout(exportTimer));
+    await exportNow();
+
+    const handler = createStreamSyncHandler({ cfg, table, zone, nowSeconds, lock: new ZoneLock(doc, tables.journal, cfg.zone), afterSync: scheduleExport });
+    const poller = createStreamPoller({
+      endpoint: ddb.endpoint,
+      tableName: tables.listings,
+      batchSize: 1000,
+      maximumBatchingWindowMs: 200,
+      startingPosition: 'TRIM_HORIZON',
+      checkpointFile: ephemeral ? undefined : join(dataDir, 'stream-checkpoint.json'),
+      handler: (e) => handler(e, { getRemainingTimeInMillis: () => 300_000 }),
+      onFailure: async (info) => log(`stream records sent to the on-failure destination: ${info.records.length} (${info.error})`),
+    });
+    await poller.start();
+    stops.push(() => poller.stop());
+
+    // Expiry sweeper every 30 s (every minute in AWS).
+    const sweeper = setInterval(() => {
+      sweepExpired({ table, journal, nowSeconds }).catch((e) => log(`sweeper failed: ${String(e)}`));
+    }, 30_000);
+    stops.push(() => clearInterval(sweeper));
+
+    const api = await startHttpAdapter(
+      createApiHandler({ cfg, table, journal, zoneProbe: new DnsZoneProbe({ zone: cfg.zone, servers: [`127.0.0.1:${r53.dnsPort}`] }) }),
+      { port: opts.apiPort ?? 0 },
+    );
+    stops.push(() => api.close());
+
+    // A real rbldnsd serving the exported file, if installed: mirrors answer like the zone.
+    let rbldnsdPort: number | undefined;
+    const rbldnsd = ['/usr/sbin/rbldnsd', '/usr/bin/rbldnsd'].find((p) => existsSync(p));
+    if (rbldnsd && opts.rbldnsdPort !== false) {
+      rbldnsdPort = opts.rbldnsdPort || (await freeUdpPort());
+      spawnSync('chmod', ['-R', 'a+rX', join(dataDir, 'rbldnsd')]);
+      spawnSync('chmod', ['a+x', dataDir]);
+      const child: ChildProcess = spawn(rbldnsd, ['-n', '-c', '2', '-b', `127.0.0.1/${rbldnsdPort}`, '-w', join(dataDir, 'rbldnsd'), `${cfg.zone}:combined:${cfg.zone}.combined`], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      child.stderr?.on('data', (d: Buffer) => log(`rbldnsd: ${d.toString().trim()}`));
+      stops.push(() => {
+        child.kill('SIGTERM');
+      });
+    }
+
+    return {
+      cfg,
+      apiUrl: api.url,
+      route53Endpoint: r53.endpoint,
+      zoneId,
+      dnsPort: r53.dnsPort,
+      rbldnsdPort,
+      exportPath,
+      dataDir,
+      poller,
+      async settle() {
+        await poller.idle();
+        if (exportTimer) {
+          clearTimeout(exportTimer);
+          exportTimer = undefined;
+        }
+        await exporting;
+        await exportNow();
+      },
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
