@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     // Real servers (DynamoDB Local, BIND, rbldnsd) are heavy on a 2-core machine.
+    // Handlers log through Powertools; keep test output readable.
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', NODE_NO_WARNINGS: '1' },
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
   },

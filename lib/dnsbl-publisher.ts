@@ -654,8 +654,9 @@ export class DnsblPublisher extends Construct {
     this.streamSyncFunction.addEventSource(
       new eventSources.DynamoEventSource(this.listingsTable, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        maxBatchingWindow: Duration.seconds(2),
+        // Large batches let one invocation fill Route 53 requests (1,000 values each): bulk imports reach the rate limit.
+        batchSize: 1000,
+        maxBatchingWindow: Duration.seconds(1),
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
         retryAttempts: 10,

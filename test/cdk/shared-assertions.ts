@@ -207,7 +207,7 @@ export function sharedAssertions(get: () => Synthesized): void {
       EventSourceArn: { 'Fn::GetAtt': [i.listings, 'StreamArn'] },
       FunctionName: { Ref: i.fn.streamSync },
       StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 100,
+      BatchSize: 1000,
       MaximumBatchingWindowInSeconds: Match.anyValue(),
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
