@@ -1,56 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FAMILY_BITS, type Family, ipv4Mirrors, type Network, networkEnd, overlaps, contains, queryName, sameNetwork } from '../../lambdas/core/ip.js';
+import { type Family, type Network, contains, queryName, sameNetwork } from '../../lambdas/core/ip.js';
 import type { Listing } from '../../lambdas/core/listing.js';
 import { answerFor, effectiveListings } from '../../lambdas/core/semantics.js';
 import { inScope, planRegion, planZone } from '../../lambdas/core/zone-plan.js';
 import { type RRSet, rrsetKey, txtText, MARKER_TYPE } from '../../lambdas/core/rrset.js';
 import { ZoneIndex } from '../../lambdas/core/zone-resolver.js';
 import { CFG, listingArb, listingSetArb } from './arbitraries.js';
+import { probeAddresses } from '../support/probes.js';
 
 const NOW = 1000;
-
-/** Addresses worth asking about: edges of every listing and their neighbours, mirrors, test points. */
-function probes(listings: readonly Listing[]): Array<[Family, bigint]> {
-  const out: Array<[Family, bigint]> = [
-    [4, 0x7f000002n],
-    [4, 0x7f000001n],
-    [6, 0xffff7f000002n],
-    [6, 0xffff7f000001n],
-    [6, 0x20027f00000200000000000000000000n],
-  ];
-  for (const l of listings) {
-    const n = l.network;
-    const max = (1n << BigInt(FAMILY_BITS[n.family])) - 1n;
-    const end = networkEnd(n);
-    for (const a of [n.start, end, n.start - 1n, end + 1n, (n.start + end) / 2n]) {
-      if (a < 0n || a > max) continue;
-      out.push([n.family, a]);
-      if (n.family === 4) for (const m of ipv4Mirrors({ family: 4, start: a, prefix: 32 })) out.push([6, m.start]);
-    }
-    if (n.family === 4) {
-      // IPv6 names that share single-digit labels with this IPv4 network (e.g. 2.x.x.x and 2xxx::).
-      const octets = [24n, 16n, 8n, 0n].map((s) => Number((n.start >> s) & 0xffn));
-      const digits: number[] = [];
-      for (const o of octets) {
-        if (o > 9) break;
-        digits.push(o);
-        for (const next of [0xa, 0xf, 0, 7]) {
-          const nibbles = [...digits, next];
-          let v = 0n;
-          for (let i = 0; i < 32; i++) v = (v << 4n) | BigInt(nibbles[i] ?? 3);
-          out.push([6, v]);
-        }
-      }
-    }
-  }
-  return out;
-}
 
 function expectZoneMatchesSemantics(listings: Listing[], rrsets: RRSet[]): void {
   const eff = effectiveListings(CFG, listings, NOW);
   const zone = new ZoneIndex(CFG.zone, rrsets);
-  for (const [family, addr] of probes(listings)) {
+  for (const [family, addr] of probeAddresses(listings)) {
     const want = answerFor(CFG, eff, family, addr);
     const qname = queryName(family, addr, CFG.zone);
     const a = zone.resolve(qname, 'A');

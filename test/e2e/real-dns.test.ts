@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareNetworks, FAMILY_BITS, type Family, ipv4Mirrors, networkEnd, queryName } from '../../lambdas/core/ip.js';
+import { compareNetworks, queryName } from '../../lambdas/core/ip.js';
 import type { Listing } from '../../lambdas/core/listing.js';
 import { renderRbldnsd } from '../../lambdas/core/rbldnsd-render.js';
 import { answerFor, effectiveListings } from '../../lambdas/core/semantics.js';
@@ -14,6 +14,7 @@ import { zoneFile } from '../../lambdas/core/zone-file.js';
 import { planZone } from '../../lambdas/core/zone-plan.js';
 import { CFG, listingArb } from '../core/arbitraries.js';
 import { startBind } from '../support/dns/bind.js';
+import { probeAddresses } from '../support/probes.js';
 import { answerSet, digBatch } from '../support/dns/dig.js';
 import { checkRbldnsdFile, startRbldnsd } from '../support/dns/rbldnsd.js';
 
@@ -26,43 +27,6 @@ function sampleListings(): Listing[] {
     byKey.set(`${l.list}|${l.network.family}|${l.network.start}|${l.network.prefix}`, l);
   }
   return [...byKey.values()];
-}
-
-function probes(listings: readonly Listing[]): Array<[Family, bigint]> {
-  const seen = new Set<string>();
-  const out: Array<[Family, bigint]> = [];
-  const add = (f: Family, a: bigint) => {
-    const max = (1n << BigInt(FAMILY_BITS[f])) - 1n;
-    if (a < 0n || a > max || seen.has(`${f}:${a}`)) return;
-    seen.add(`${f}:${a}`);
-    out.push([f, a]);
-  };
-  for (const a of [0x7f000001n, 0x7f000002n, 0x7f000003n]) add(4, a);
-  for (const a of [0xffff7f000001n, 0xffff7f000002n, 0x20027f00000200000000000000000000n]) add(6, a);
-  for (const l of listings) {
-    const n = l.network;
-    const end = networkEnd(n);
-    for (const a of [n.start, end, n.start - 1n, end + 1n, n.start + 1n, (n.start + end) / 2n]) {
-      add(n.family, a);
-      if (n.family === 4 && a >= 0n && a <= 0xffffffffn) for (const m of ipv4Mirrors({ family: 4, start: a, prefix: 32 })) add(6, m.start);
-    }
-    if (n.family === 4) {
-      // IPv6 names that share single-digit labels with IPv4 (2.x.x.x vs 2xxx::).
-      const octets = [24n, 16n, 8n, 0n].map((s) => Number((n.start >> s) & 0xffn));
-      const digits: number[] = [];
-      for (const o of octets) {
-        if (o > 9) break;
-        digits.push(o);
-        for (const next of [0xa, 0, 9]) {
-          const nibbles = [...digits, next];
-          let v = 0n;
-          for (let i = 0; i < 32; i++) v = (v << 4n) | BigInt(nibbles[i] ?? 1);
-          add(6, v);
-        }
-      }
-    }
-  }
-  return out;
 }
 
 describe('planned zone in BIND and rendered file in rbldnsd answer alike and as the semantics', () => {
@@ -96,7 +60,7 @@ describe('planned zone in BIND and rendered file in rbldnsd answer alike and as 
   });
 
   it('for thousands of addresses', async () => {
-    const points = probes(listings);
+    const points = probeAddresses(listings);
     expect(listings.length).toBeGreaterThan(200);
     expect(points.length).toBeGreaterThan(2000);
     expect(rrsetCount).toBeGreaterThan(100);
