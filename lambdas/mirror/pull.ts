@@ -99,8 +99,13 @@ async function readState(path: string): Promise<MirrorState | undefined> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  const s = JSON.parse(text) as MirrorState;
-  if (s.version !== 1 || !Number.isInteger(s.serial) || typeof s.sha256 !== 'string') {
+  let s: MirrorState | undefined;
+  try {
+    s = JSON.parse(text) as MirrorState;
+  } catch {
+    s = undefined;
+  }
+  if (!s || s.version !== 1 || !Number.isInteger(s.serial) || typeof s.sha256 !== 'string') {
     throw new Error(`state file ${path} is not a dnsbl mirror state; move it away to start afresh`);
   }
   return s;
