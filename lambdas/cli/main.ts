@@ -2,6 +2,7 @@
 // local stack); validates input locally with core first, so bad input never reaches the API.
 // Exit codes: 0 ok, 1 API or other error (also: an import with rejected lines), 2 usage error.
 import { randomUUID } from 'node:crypto';
+import { main as mirrorMain } from '../mirror/cli.js';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -524,12 +525,16 @@ function usage(): string {
     '  --json          print JSON',
     '  -h, --help      this help, or a command\'s: dnsbl <command> --help',
     '',
+    '  mirror   pull the newest exported rbldnsd file (dnsbl mirror pull --help)',
+    '',
     'exit codes: 0 ok, 1 API or other error, 2 usage error',
   ];
   return lines.join('\n');
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  // `dnsbl mirror pull …` runs on mirrors and has its own options (lambdas/mirror/cli.ts).
+  if (argv[0] === 'mirror') return mirrorMain(argv.slice(1));
   const out = (t: string) => void io.stdout.write(`${t}\n`);
   const err = (t: string) => void io.stderr.write(`${t}\n`);
   let values: Values;
