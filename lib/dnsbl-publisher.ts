@@ -601,12 +601,19 @@ export class DnsblPublisher extends Construct {
     allow(this.reconcileFunction, 'ListingsRead', [...LISTINGS_READ, 'dynamodb:Scan'], [listingsArn]);
     allow(this.reconcileFunction, 'JournalLockAndState', JOURNAL_RW, [journalArn]);
     route53Writer(this.reconcileFunction);
+    // Reconcile also keeps the apex SOA's TTL and minimum at negativeTtl (how long "not listed" is cached).
+    allow(this.reconcileFunction, 'Route53ApexSoaOfThisZone', ['route53:ChangeResourceRecordSets'], [zoneArn], {
+      'ForAllValues:StringEquals': {
+        'route53:ChangeResourceRecordSetsRecordTypes': ['SOA'],
+        'route53:ChangeResourceRecordSetsNormalizedRecordNames': [zoneName],
+      },
+    });
 
     // sweeper: expired listings from the byExpiry index, conditional delete, audit event.
     allow(this.sweeperFunction, 'ListingsQueryExpiry', ['dynamodb:Query'], [index(listingsArn, LISTINGS_GSI.byExpiry.name)]);
     allow(this.sweeperFunction, 'ListingsDelist', ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'], [listingsArn]);
     allow(this.sweeperFunction, 'JournalAudit', ['dynamodb:PutItem'], [journalArn]);
-    route53Writer(this.sweeperFunction);
+    // No Route 53 access: deleting the item is enough, its stream record updates the zone.
 
     // export: read every listing (byList index merge or Scan), journal lease/state, its S3 folder.
     allow(

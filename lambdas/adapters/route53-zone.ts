@@ -150,6 +150,31 @@ export class Route53Zone {
     return [...out.values()];
   }
 
+  /** The zone's apex SOA (TTL and value), which Route 53 creates with the zone. */
+  async apexSoa(): Promise<{ ttl: number; value: string } | undefined> {
+    const r = await this.withRetry(() => {
+      this.stats.listCalls++;
+      return this.client.send(
+        new ListResourceRecordSetsCommand({ HostedZoneId: this.hostedZoneId, StartRecordName: `${this.zone}.`, StartRecordType: 'SOA', MaxItems: 1 }),
+      );
+    });
+    const soa = r.ResourceRecordSets?.find((x) => x.Type === 'SOA' && decodeName(x.Name ?? '') === `${this.zone}.`);
+    const value = soa?.ResourceRecords?.[0]?.Value;
+    return value ? { ttl: soa?.TTL ?? 0, value } : undefined;
+  }
+
+  async setApexSoa(ttl: number, value: string, opts: ApplyOptions = {}): Promise<void> {
+    await this.withRetry(() => {
+      this.stats.changeCalls++;
+      return this.client.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: this.hostedZoneId,
+          ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: `${this.zone}.`, Type: 'SOA', TTL: ttl, ResourceRecords: [{ Value: value }] } }] },
+        }),
+      );
+    }, opts);
+  }
+
   /** Sends one change batch, retrying throttling with backoff. Returns the change id. */
   async apply(batch: readonly Change[], opts: ApplyOptions = {}): Promise<string> {
     const r = await this.withRetry(() => {

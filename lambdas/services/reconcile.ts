@@ -19,6 +19,19 @@ export interface ReconcileReport {
   deletes: number;
   batches: number;
   dryRun: boolean;
+  /** The apex SOA's TTL/minimum were not negativeTtl and were (or, dry, would be) set. */
+  soaUpdated: boolean;
+}
+
+/**
+ * Resolvers cache "not listed" for min(SOA TTL, SOA minimum). Route 53 creates the SOA with
+ * 900 s / 86,400 s; a DNSBL wants a newly listed address to be seen within negativeTtl.
+ */
+export function soaWithNegativeTtl(value: string, negativeTtl: number): string | undefined {
+  const f = value.trim().split(/\s+/);
+  if (f.length !== 7) return undefined;
+  f[6] = String(negativeTtl);
+  return f.join(' ');
 }
 
 export async function reconcileZone(
@@ -41,7 +54,14 @@ export async function reconcileZone(
     deletes: 0,
     batches: 0,
     dryRun: opts.dryRun === true,
+    soaUpdated: false,
   };
   if (!opts.dryRun) await applyChanges(deps.zone, changes, report, opts.deadline);
+  const soa = await deps.zone.apexSoa();
+  const wanted = soa && soaWithNegativeTtl(soa.value, deps.cfg.negativeTtl);
+  if (soa && wanted && (soa.ttl !== deps.cfg.negativeTtl || wanted !== soa.value.trim().split(/\s+/).join(' '))) {
+    report.soaUpdated = true;
+    if (!opts.dryRun) await deps.zone.setApexSoa(deps.cfg.negativeTtl, wanted, { deadline: opts.deadline });
+  }
   return report;
 }

@@ -232,14 +232,28 @@ export function sharedAssertions(get: () => Synthesized): void {
 
   // ------------------------------------------------------------------ IAM
 
-  it('limits Route 53 writes to this zone, its names and the A/TXT/CAA types (stream-sync, reconcile, sweeper)', () => {
+  it('limits Route 53 writes to this zone, its names and the A/TXT/CAA types (stream-sync, reconcile); the apex SOA for reconcile only', () => {
     const { json } = get();
     const i = ids();
-    const writers = [i.role.streamSync, i.role.reconcile, i.role.sweeper];
+    const writers = [i.role.streamSync, i.role.reconcile];
+    expect(statementsOfRole(json, i.role.sweeper).filter((s) => asArray(s.Action).some((a) => a.startsWith('route53:')))).toEqual([]);
     for (const role of writers) {
       const st = statementsOfRole(json, role);
       const change = st.filter((s) => asArray(s.Action).some((a) => a.startsWith('route53:Change')));
-      expect(change).toEqual([
+      const soa = {
+        Sid: 'Route53ApexSoaOfThisZone',
+        Effect: 'Allow',
+        Action: 'route53:ChangeResourceRecordSets',
+        Resource: zoneArn(),
+        Condition: {
+          'ForAllValues:StringEquals': {
+            'route53:ChangeResourceRecordSetsRecordTypes': ['SOA'],
+            'route53:ChangeResourceRecordSetsNormalizedRecordNames': [ZONE],
+          },
+        },
+      };
+      expect(change.filter((s) => s.Sid === soa.Sid)).toEqual(role === i.role.reconcile ? [soa] : []);
+      expect(change.filter((s) => s.Sid !== soa.Sid)).toEqual([
         {
           Sid: 'Route53ChangeListingRecordsOfThisZone',
           Effect: 'Allow',
@@ -326,6 +340,8 @@ export function sharedAssertions(get: () => Synthesized): void {
       [i.role.reconcile]: {
         ...common(i.fn.reconcile),
         ...zoneWriter,
+        // Two statements: listing records, and the apex SOA (each with its own conditions).
+        'route53:ChangeResourceRecordSets': [Z, Z],
         ...journalRw,
         'dynamodb:GetItem': [L, J],
         'dynamodb:BatchGetItem': [L],
@@ -334,7 +350,6 @@ export function sharedAssertions(get: () => Synthesized): void {
       },
       [i.role.sweeper]: {
         ...common(i.fn.sweeper),
-        ...zoneWriter,
         'dynamodb:Query': [byExpiry],
         'dynamodb:DeleteItem': [L],
         'dynamodb:UpdateItem': [L],

@@ -196,6 +196,17 @@ describe('reconcile and expiry sweeper', () => {
     expect((await reconcileZone(deps)).drift).toBe(0);
   });
 
+  it('keeps the apex SOA so that "not listed" is cached for negativeTtl only', async () => {
+    const deps = { cfg: env.cfg, table: env.table, zone: env.zone, nowSeconds: now };
+    const soa = env.r53.rrsets(env.zoneId).find((r) => r.type === 'SOA')!;
+    const first = await reconcileZone(deps);
+    const after = env.r53.rrsets(env.zoneId).find((r) => r.type === 'SOA')!;
+    expect(first.soaUpdated || (soa.ttl === env.cfg.negativeTtl && soa.values[0]!.endsWith(` ${env.cfg.negativeTtl}`))).toBe(true);
+    expect(after.ttl).toBe(env.cfg.negativeTtl);
+    expect(after.values[0]!.split(' ').at(-1)).toBe(String(env.cfg.negativeTtl));
+    expect((await reconcileZone(deps)).soaUpdated).toBe(false);
+  });
+
   it('delists expired listings on time and records why', async () => {
     const t = Math.floor(now());
     await env.table.put(L('spam', '203.0.113.1', { expiresAt: t + 1 }), null);
