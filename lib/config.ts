@@ -8,7 +8,7 @@
 // Config file (every key optional except zoneName, unless given as context):
 //   { "zoneName": "bl.example.org", "hostedZoneId": "Z…", "alarmEmail": "ops@example.org",
 //     "lists": [{ "name": "spam", "code": "127.0.0.2", "txtTemplate": "Listed in {list}: {reason}" }],
-//     "ttl": 300, "negativeTtl": 300, "nameservers": ["ns1.example.org"], "hostmaster": "hostmaster@example.org",
+//     "ttl": 300, "negativeTtl": 300, "ipv4ViaIpv6": true, "nameservers": ["ns1.example.org"], "hostmaster": "hostmaster@example.org",
 //     "reconcileSchedule": "rate(15 minutes)", "exportSchedule": "rate(5 minutes)", "sweeperSchedule": "rate(1 minute)",
 //     "apiThrottle": { "rateLimit": 50, "burstLimit": 100 }, "removalPolicy": "retain",
 //     "exportPrefix": "rbldnsd", "mirrorAccountIds": ["111122223333"],
@@ -35,7 +35,7 @@ export interface DnsblAppConfig {
 }
 
 const FILE_KEYS = new Set([
-  'zoneName', 'hostedZoneId', 'alarmEmail', 'lists', 'ttl', 'negativeTtl', 'nameservers', 'hostmaster',
+  'zoneName', 'hostedZoneId', 'alarmEmail', 'lists', 'ttl', 'negativeTtl', 'ipv4ViaIpv6', 'nameservers', 'hostmaster',
   'reconcileSchedule', 'exportSchedule', 'sweeperSchedule', 'apiThrottle', 'removalPolicy', 'exportPrefix',
   'mirrorAccountIds', 'exportDomain', 'exportWebAclArn', 'apiWebAclArn', 'stackName',
 ]);
@@ -66,6 +66,7 @@ export function loadAppConfig(get: Get, readFile: (file: string) => string = (f)
     ...defined('lists', lists),
     ...defined('ttl', optInt(pick('ttl'), 'ttl')),
     ...defined('negativeTtl', optInt(pick('negativeTtl'), 'negativeTtl')),
+    ...defined('ipv4ViaIpv6', optBool(pick('ipv4ViaIpv6'), 'ipv4ViaIpv6')),
     ...defined('nameservers', optStringArray(pick('nameservers'), 'nameservers')),
     ...defined('hostmaster', optString(pick('hostmaster'), 'hostmaster')),
     ...defined('reconcileSchedule', optSchedule(pick('reconcileSchedule'), 'reconcileSchedule')),
@@ -117,6 +118,12 @@ function optString(v: unknown, field: string): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new ConfigError(`${field} must be a string`);
   return v === '' ? undefined : v;
+}
+
+function optBool(v: unknown, field: string): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') throw new ConfigError(`${field} must be true or false`);
+  return v;
 }
 
 function optInt(v: unknown, field: string): number | undefined {

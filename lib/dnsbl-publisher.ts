@@ -104,6 +104,12 @@ export interface DnsblPublisherProps {
   /** SOA minimum of the rbldnsd file: how long "not listed" is cached. @default 300 */
   readonly negativeTtl?: number;
   /**
+   * Answer IPv6 queries for IPv4-mapped and 6to4 addresses from the IPv4 listings in Route 53, as
+   * rbldnsd mirrors always do (3x the rrsets of IPv4 listings). false: only the test points.
+   * @default true
+   */
+  readonly ipv4ViaIpv6?: boolean;
+  /**
    * Name servers for rbldnsd's $NS/$SOA.
    * @default the hosted zone's (a created zone's NameServers; an imported zone's read with GetHostedZone at deploy time)
    */
@@ -243,6 +249,7 @@ export class DnsblPublisher extends Construct {
       lists,
       ttl: props.ttl ?? DEFAULT_TTL,
       negativeTtl: props.negativeTtl ?? DEFAULT_NEGATIVE_TTL,
+      ...(props.ipv4ViaIpv6 === false ? { ipv4ViaIpv6: false } : {}),
       hostmaster: props.hostmaster ?? `hostmaster@${zoneName}`,
     };
     const validate = (cfg: ZoneConfig) => {

@@ -45,6 +45,13 @@ export interface ZoneConfig {
   readonly negativeTtl: number;
   readonly nameservers: readonly string[];
   readonly hostmaster: string;
+  /**
+   * Answer IPv6 queries for IPv4-mapped (::ffff:a.b.c.d) and 6to4 (2002:aabb:ccdd::/48) addresses
+   * from the IPv4 listings, as rbldnsd always does. Default true: mirrors and the Route 53 zone
+   * answer alike, at three times the rrsets per IPv4 listing. false: the Route 53 zone answers
+   * those only for the test point (::ffff:7f00:2), and mirrors differ from it there.
+   */
+  readonly ipv4ViaIpv6?: boolean;
 }
 
 export const MAX_REASON_LENGTH = 200;
@@ -139,6 +146,7 @@ export function validateZoneConfig(cfg: ZoneConfig): ZoneConfig {
     if (!Number.isInteger(v) || v < min || v > max) throw new InputError(`${field} must be an integer in ${min}..${max}`, field);
   }
   if (cfg.nameservers.length === 0) throw new InputError('at least one name server is needed', 'nameservers');
+  if (cfg.ipv4ViaIpv6 !== undefined && typeof cfg.ipv4ViaIpv6 !== 'boolean') throw new InputError('ipv4ViaIpv6 must be true or false', 'ipv4ViaIpv6');
   return cfg;
 }
 

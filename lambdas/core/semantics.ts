@@ -7,6 +7,7 @@
 // answering means NXDOMAIN. IPv6 queries for IPv4-mapped (::ffff:a.b.c.d) and 6to4
 // (2002:aabb:ccdd::/48) addresses are answered from the IPv4 data, exactly as rbldnsd does.
 // The RFC 5782 test point 127.0.0.2 is listed in every list; 127.0.0.0/8 can hold nothing else.
+// With ipv4ViaIpv6 off, only the test points are answered through IPv6 (see ZoneConfig).
 import { contains, embeddedIpv4, FAMILY_BITS, type Family, type Network } from './ip.js';
 import { isActive, type ListDef, type Listing, renderTxt, testPointListings, type ZoneConfig } from './listing.js';
 
@@ -48,7 +49,8 @@ export function effectiveListings(cfg: ZoneConfig, listings: Iterable<Listing>, 
 export function answerFor(cfg: ZoneConfig, listings: readonly Listing[], family: Family, address: bigint): Answer {
   if (family === 6) {
     const v4 = embeddedIpv4(address);
-    if (v4 !== undefined) return answerFor(cfg, listings, 4, v4);
+    const viaIpv4 = cfg.ipv4ViaIpv6 !== false || (v4 !== undefined && v4 >> 24n === 127n);
+    if (v4 !== undefined) return viaIpv4 ? answerFor(cfg, listings, 4, v4) : [];
   }
   const host: Network = { family, start: address, prefix: FAMILY_BITS[family] };
   const winners: Array<Listing | undefined> = cfg.lists.map(() => undefined);

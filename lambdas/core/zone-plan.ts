@@ -29,8 +29,8 @@
 // Because every decision is local, a change to one network only changes the records inside that
 // network plus the wildcards of its ancestors (planRegion), and the full plan (planZone) is the same
 // function applied to the whole tree: a property test holds the two together.
-import { type Family, ipv4Mirrors, type Network, networkEnd, supernet } from './ip.js';
-import type { Listing, ZoneConfig } from './listing.js';
+import { contains, type Family, ipv4Mirrors, type Network, networkEnd, supernet } from './ip.js';
+import { LOOPBACK, type Listing, type ZoneConfig } from './listing.js';
 import { type Answer, answerKey, answerOf } from './semantics.js';
 import { MARKER_TYPE, MARKER_VALUE, type RRSet, txtValue } from './rrset.js';
 
@@ -73,11 +73,18 @@ class Planner {
       const listIndex = this.listIndex.get(l.list);
       if (listIndex === undefined) continue;
       out[l.network.family].push({ start: l.network.start, prefix: l.network.prefix, listIndex, listing: l });
-      for (const m of ipv4Mirrors(l.network)) out[6].push({ start: m.start, prefix: m.prefix, listIndex, listing: l });
+      if (this.mirrors(l.network)) {
+        for (const m of ipv4Mirrors(l.network)) out[6].push({ start: m.start, prefix: m.prefix, listIndex, listing: l });
+      }
     }
     out[4].sort(compareEntries);
     out[6].sort(compareEntries);
     return out;
+  }
+
+  /** Whether an IPv4 network is also answered through IPv6 (always for the test points). */
+  mirrors(n: Network): boolean {
+    return n.family === 4 && (this.cfg.ipv4ViaIpv6 !== false || contains(LOOPBACK, n));
   }
 
   answer(base: Base): Answer {
@@ -265,7 +272,7 @@ export function planRegion(cfg: ZoneConfig, region: Network, ctx: RegionContext)
   const all = [...ctx.covering, ...ctx.inside];
   const entries = p.entries(all);
   const plans = [planFamilyRegion(p, cfg, SHAPES[region.family], region, region, entries[region.family], ctx)];
-  for (const mirror of ipv4Mirrors(region)) {
+  for (const mirror of p.mirrors(region) ? ipv4Mirrors(region) : []) {
     plans.push(planFamilyRegion(p, cfg, SHAPES[6], mirror, region, entries[6], ctx));
   }
   return plans;

@@ -73,6 +73,10 @@ describe('loadAppConfig', () => {
 
   it('refuses a missing zone and malformed values', () => {
     expect(() => loadAppConfig(contextOf({}))).toThrow(ConfigError);
+    const withFile = (content: string) => () =>
+      loadAppConfig(contextOf({ 'dnsbl:config': 'c.json' }), () => content);
+    expect(withFile(`{"zoneName":"${ZONE}","ipv4ViaIpv6":"no"}`)).toThrow(/ipv4ViaIpv6 must be true or false/);
+    expect(withFile(`{"zoneName":"${ZONE}","ipv4ViaIpv6":false}`)().publisher.ipv4ViaIpv6).toBe(false);
     expect(() => loadAppConfig(contextOf({ 'dnsbl:zoneName': ZONE, 'dnsbl:lists': '{"name":"x"}' }))).toThrow(/JSON array/);
     expect(() => loadAppConfig(contextOf({ 'dnsbl:zoneName': ZONE, 'dnsbl:lists': '[{"name":"x","code":"127.0.0.2"}]' }))).toThrow(
       /txtTemplate/,
@@ -123,6 +127,7 @@ describe('DnsblPublisher in another app, every option set (no bundling)', () => 
       nameservers: ['ns1.example.net', 'ns2.example.net'],
       ttl: 900,
       negativeTtl: 60,
+      ipv4ViaIpv6: false,
       hostmaster: 'dns@example.org',
       reconcileSchedule: events.Schedule.rate(Duration.minutes(30)),
       exportSchedule: events.Schedule.rate(Duration.minutes(10)),
@@ -147,6 +152,7 @@ describe('DnsblPublisher in another app, every option set (no bundling)', () => 
       nameservers: ['ns1.example.net', 'ns2.example.net'],
       ttl: 900,
       negativeTtl: 60,
+      ipv4ViaIpv6: false,
       hostmaster: 'dns@example.org',
     });
     expect(vars[ENV.exportKey]).toBe('files/dnsbl');
