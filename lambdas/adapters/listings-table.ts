@@ -159,6 +159,57 @@ export class ListingsTable {
     return out;
   }
 
+  /**
+   * covering() for many regions at once: the candidate keys of all regions are deduplicated and
+   * read in BatchGetItem calls of 100, several at a time. Keyed by networkKey of the region.
+   */
+  async coveringMany(
+    regions: readonly Network[],
+    lists: readonly string[],
+    widest: (n: Network) => number,
+    wide: readonly StoredListing[],
+    parallel = 8,
+  ): Promise<Map<string, StoredListing[]>> {
+    const keys = new Map<string, { pk: string; sk: string }>();
+    for (const region of regions) {
+      const from = region.family === 4 ? Math.max(widest(region), shardBits(4)) : widest(region);
+      for (let p = from; p <= region.prefix; p++) {
+        const n = supernet(region, p);
+        for (const list of lists) {
+          const k = listingKey(list, n);
+          keys.set(`${k.pk}|${k.sk}`, k);
+        }
+      }
+    }
+    const all = [...keys.values()];
+    const found: StoredListing[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (next < all.length) {
+          const chunk = all.slice(next, next + 100);
+          next += 100;
+          let request: Record<string, { Keys: Array<Record<string, unknown>>; ConsistentRead: boolean }> | undefined = {
+            [this.tableName]: { Keys: chunk, ConsistentRead: true },
+          };
+          for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+            const r = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+            for (const item of r.Responses?.[this.tableName] ?? []) found.push(fromItem(item));
+            request = r.UnprocessedKeys as typeof request;
+            if (request && Object.keys(request).length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+          }
+        }
+      }),
+    );
+    const out = new Map<string, StoredListing[]>();
+    for (const region of regions) {
+      const mine = found.filter((l) => contains(l.network, region));
+      if (region.family === 4) for (const l of wide) if (l.network.prefix < shardBits(4) && contains(l.network, region)) mine.push(l);
+      out.set(networkKey(region), mine);
+    }
+    return out;
+  }
+
   /** Whether any listing accepted by `keep` lies strictly inside `n`. */
   async hasInner(n: Network, keep: (l: StoredListing) => boolean): Promise<boolean> {
     for await (const l of this.within(n)) if (l.network.prefix > n.prefix && keep(l)) return true;

@@ -71,6 +71,10 @@ export async function loadRegionContexts(
   // IPv4 listings wider than a partition sit in one partition: read it once for all regions.
   const wide = regions.some((r) => r.family === 4) && opts.maxWidth4 < shardBits(4) ? await table.wide() : [];
 
+  // Covering listings of every region not served from a partition snapshot, in few batched reads.
+  const single = [...byShard.values()].filter((g) => !(g.length >= SNAPSHOT_THRESHOLD && g[0]!.prefix >= shardBits(g[0]!.family))).flat();
+  const coveringOf = await table.coveringMany(single, lists, widest, wide);
+
   const one = async (group: Network[]): Promise<void> => {
     const first = group[0]!;
     const bits = shardBits(first.family);
@@ -85,8 +89,9 @@ export async function loadRegionContexts(
       let fetched: StoredListing[];
       if (snapshot) fetched = pool;
       else {
-        fetched = await table.covering(region, lists, widest(region), wide);
-        for await (const l of table.within(region)) fetched.push(l);
+        fetched = [...(coveringOf.get(networkKey(region)) ?? [])];
+        // A host has nothing inside it: its own listings came with the covering ones.
+        if (region.prefix < FAMILY_BITS[region.family]) for await (const l of table.within(region)) fetched.push(l);
       }
       const relevant = (l: Listing) => overlaps(l.network, region) && (contains(l.network, region) || contains(region, l.network));
       // The RFC 5782 test points are not in the table but answer like listings.
