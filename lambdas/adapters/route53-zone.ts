@@ -7,12 +7,30 @@ import {
   type Route53Client,
   type RRType,
 } from '@aws-sdk/client-route-53';
-import type { Change } from '../core/change-batch.js';
+import type { Change, RefusedChange } from '../core/change-batch.js';
 import { compareNames, type RecordType, type RRSet } from '../core/rrset.js';
 import { sleep } from './listings-table.js';
 
 const MANAGED_TYPES = new Set(['A', 'TXT', 'CAA']);
 const RETRYABLE = new Set(['Throttling', 'ThrottlingException', 'PriorRequestNotComplete', 'ServiceUnavailable', 'RequestTimeout']);
+
+/**
+ * The refusals named in an InvalidChangeBatch message, e.g. "[Tried to create resource record set
+ * [name='x.', type='A'] but it already exists, …]".
+ */
+export function refusedChanges(message: string): RefusedChange[] {
+  const out: RefusedChange[] = [];
+  const re = /Tried to (create|delete) resource record set \[name='([^']*)', type='([A-Z0-9]+)'(?:, set-identifier='[^']*')?\] but ([^,\]]*)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(message)) !== null) {
+    const [, verb, name, type, why] = m;
+    const problem = verb === 'create' && /already exists/.test(why!) ? 'exists' : verb === 'delete' && /was not found/.test(why!) ? 'not-found' : 'other';
+    out.push({ name: decodeName(name!), type: type!, problem });
+  }
+  // A message that names no rrset (limits, syntax) cannot be repaired from here.
+  if (out.length === 0) out.push({ name: '', type: '', problem: 'other' });
+  return out;
+}
 
 export interface Route53Stats {
   listCalls: number;

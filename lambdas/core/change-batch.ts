@@ -96,3 +96,29 @@ export function packBatches(
   if (batch.length > 0) batches.push(batch);
   return batches;
 }
+
+/** A change Route 53 refused because the zone was not as assumed. */
+export interface RefusedChange {
+  readonly name: string;
+  readonly type: string;
+  readonly problem: 'exists' | 'not-found' | 'other';
+}
+
+/**
+ * Turns a refused request into one that reaches the same end state: a CREATE of an rrset that
+ * exists becomes an UPSERT, a DELETE of one that is gone is dropped. Undefined when some refusal
+ * needs the zone's real contents (e.g. a DELETE whose values differ).
+ */
+export function repairRefused(batch: readonly Change[], refused: readonly RefusedChange[]): Change[] | undefined {
+  if (refused.length === 0 || refused.some((r) => r.problem === 'other')) return undefined;
+  const byKey = new Map(refused.map((r) => [`${r.name} ${r.type}`, r.problem]));
+  const out: Change[] = [];
+  for (const c of batch) {
+    const problem = byKey.get(rrsetKey(c.rrset));
+    if (problem === 'exists' && c.action === 'CREATE') out.push({ action: 'UPSERT', rrset: c.rrset });
+    else if (problem === 'not-found' && c.action === 'DELETE') continue;
+    else if (problem !== undefined) return undefined;
+    else out.push(c);
+  }
+  return out;
+}

@@ -1,13 +1,13 @@
 // Brings the live zone in step with the table for a set of changed networks. It always plans from
 // the table's current state (never from the event alone), so redelivered, reordered or concurrent
 // changes converge: running it twice is a no-op the second time.
-import { type Change, diffRRSets, packBatches } from '../core/change-batch.js';
+import { type Change, diffRRSets, packBatches, repairRefused } from '../core/change-batch.js';
 import { contains, type Network, networkKey, compareNetworks } from '../core/ip.js';
 import type { Listing, ZoneConfig } from '../core/listing.js';
 import { type RRSet, rrsetKey } from '../core/rrset.js';
 import { inScope, planRegion, type RegionPlan } from '../core/zone-plan.js';
 import type { ListingsTable } from '../adapters/listings-table.js';
-import type { Route53Zone } from '../adapters/route53-zone.js';
+import { refusedChanges, type Route53Zone } from '../adapters/route53-zone.js';
 import { loadRegionContexts } from './region-context.js';
 
 export interface SyncDeps {
@@ -30,6 +30,8 @@ export interface SyncReport {
   ms: { table: number; plan: number; readZone: number; writeZone: number };
   /** How often the zone had to be read (0 when the previous listings predicted it). */
   zoneReads: number;
+  /** Why the zone had to be read, if it was. */
+  fallbackReason?: string;
 }
 
 /** Drops duplicate regions and regions inside other regions (the wider plan covers them). */
@@ -102,6 +104,7 @@ export async function syncRegions(deps: SyncDeps, changed: Iterable<Network>, op
     } catch (e) {
       if ((e as Error).name !== 'InvalidChangeBatch') throw e;
       // The zone is not what the previous listings planned: read it and diff against reality.
+      report.fallbackReason = (e as Error).message.slice(0, 300);
     }
   }
   for (let attempt = 1; ; attempt++) {
@@ -126,13 +129,33 @@ export async function applyChanges(
   report: Pick<SyncReport, 'creates' | 'upserts' | 'deletes' | 'batches'>,
   deadline?: number,
 ): Promise<void> {
-  for (const batch of packBatches(changes)) {
+  for (const batch of packBatches(changes)) await applyBatch(zone, batch, report, deadline, 0);
+}
+
+/**
+ * Sends one request. If Route 53 refuses it only because an rrset to create exists or one to
+ * delete is gone (the zone ran ahead of the assumption, e.g. an earlier batch planned from a newer
+ * table), the request is repaired and sent again; anything else goes to the caller.
+ */
+async function applyBatch(
+  zone: Route53Zone,
+  batch: readonly Change[],
+  report: Pick<SyncReport, 'creates' | 'upserts' | 'deletes' | 'batches'>,
+  deadline: number | undefined,
+  depth: number,
+): Promise<void> {
+  try {
     await zone.apply(batch, { deadline });
-    report.batches++;
-    for (const c of batch) {
-      if (c.action === 'CREATE') report.creates++;
-      else if (c.action === 'UPSERT') report.upserts++;
-      else report.deletes++;
-    }
+  } catch (e) {
+    const repaired = (e as Error).name === 'InvalidChangeBatch' && depth < 3 ? repairRefused(batch, refusedChanges((e as Error).message)) : undefined;
+    if (!repaired) throw e;
+    for (const b of packBatches(repaired)) await applyBatch(zone, b, report, deadline, depth + 1);
+    return;
+  }
+  report.batches++;
+  for (const c of batch) {
+    if (c.action === 'CREATE') report.creates++;
+    else if (c.action === 'UPSERT') report.upserts++;
+    else report.deletes++;
   }
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Change, changeCost, diffRRSets, MAX_CHARACTERS, MAX_ELEMENTS, packBatches } from '../../lambdas/core/change-batch.js';
+import { type Change, changeCost, diffRRSets, MAX_CHARACTERS, MAX_ELEMENTS, packBatches, repairRefused } from '../../lambdas/core/change-batch.js';
+import { refusedChanges } from '../../lambdas/adapters/route53-zone.js';
 import { type RRSet, rrsetKey, sameRRSet, txtValue } from '../../lambdas/core/rrset.js';
 
 const rrsetArb: fc.Arbitrary<RRSet> = fc
@@ -81,5 +82,35 @@ describe('change batches', () => {
       for (const c of b) names.set(c.rrset.name, (names.get(c.rrset.name) ?? 0) + 1);
       expect([...names.values()].every((n) => n === 2)).toBe(true);
     }
+  });
+});
+
+describe('repairing a refused request', () => {
+  const a = (name: string): RRSet => ({ name, type: 'A', ttl: 300, values: ['127.0.0.2'] });
+  const message =
+    "[Tried to create resource record set [name='\\052.2.0.192.bl.test.', type='A'] but it already exists, " +
+    "Tried to delete resource record set [name='7.2.0.192.bl.test.', type='A'] but it was not found]";
+
+  it('reads the refusals out of Route 53\'s message', () => {
+    expect(refusedChanges(message)).toEqual([
+      { name: '*.2.0.192.bl.test.', type: 'A', problem: 'exists' },
+      { name: '7.2.0.192.bl.test.', type: 'A', problem: 'not-found' },
+    ]);
+    expect(refusedChanges('Number of records limit of 1000 exceeded.')).toEqual([{ name: '', type: '', problem: 'other' }]);
+    expect(refusedChanges("[Tried to delete resource record set [name='x.bl.test.', type='A'] but the values provided do not match the current values]")[0]!.problem).toBe('other');
+  });
+
+  it('turns an existing CREATE into UPSERT and drops a DELETE of what is gone, and gives up otherwise', () => {
+    const batch: Change[] = [
+      { action: 'CREATE', rrset: a('*.2.0.192.bl.test.') },
+      { action: 'DELETE', rrset: a('7.2.0.192.bl.test.') },
+      { action: 'CREATE', rrset: a('8.2.0.192.bl.test.') },
+    ];
+    expect(repairRefused(batch, refusedChanges(message))).toEqual([
+      { action: 'UPSERT', rrset: a('*.2.0.192.bl.test.') },
+      { action: 'CREATE', rrset: a('8.2.0.192.bl.test.') },
+    ]);
+    expect(repairRefused(batch, [{ name: 'x.', type: 'A', problem: 'other' }])).toBeUndefined();
+    expect(repairRefused(batch, [])).toBeUndefined();
   });
 });

@@ -62,11 +62,11 @@ describe('stream sync with DynamoDB Local and the Route 53 stand-in', () => {
   });
 
   it('falls back to reading the zone when it is not what the previous listings planned', async () => {
-    // Drift the zone behind the publisher's back: remove the record the next change will update.
+    // Drift the zone behind the publisher's back: change the record the next change will delete.
     const client = new Route53Client({ endpoint: env.r53.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     await client.send(new ChangeResourceRecordSetsCommand({
       HostedZoneId: env.zoneId,
-      ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: { Name: '9.113.0.203.bl.test.', Type: 'TXT', TTL: 300, ResourceRecords: [{ Value: '"Listed in spam: test (203.0.113.9)"' }] } }] },
+      ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: '9.113.0.203.bl.test.', Type: 'TXT', TTL: 300, ResourceRecords: [{ Value: '"tampered"' }] } }] },
     }));
     const before = { ...env.zone.stats };
     await env.table.delete('spam', parseNetwork('203.0.113.9'));
@@ -108,6 +108,23 @@ describe('stream records shaped like AWS (TTL deletions, unknown events)', () =>
     // Records of other items are skipped.
     const other: DynamoDBRecord = { eventName: 'INSERT', dynamodb: { Keys: { pk: { S: 'STATE' }, sk: { S: 'x' } }, SequenceNumber: '4' } };
     expect(await env.handler({ Records: [other] })).toEqual({ batchItemFailures: [] });
+    expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
+  });
+
+  it('repairs without reading the zone when an earlier batch already planned from a newer table', async () => {
+    // The table runs ahead of the stream: the /32's batch sees the /24 already and writes the
+    // empty-non-terminal guard wildcards the /24 needs around the /32 (in the IPv6 mirrors).
+    const range = L('spam', '198.18.5.0/24');
+    const host = L('spam', '198.18.5.241');
+    await env.table.put(range, null);
+    await env.table.put(host, null);
+    expect(await env.handler({ Records: [record(host, 'INSERT', '20')] })).toEqual({ batchItemFailures: [] });
+    const guards = () => [...env.actual().keys()].filter((k) => k.startsWith('*.') && k.includes('5.0.2.1.6.c.f.f.f.f'));
+    expect(guards().length).toBeGreaterThan(0);
+    const before = { ...env.zone.stats };
+    expect(await env.handler({ Records: [record(range, 'INSERT', '21')] })).toEqual({ batchItemFailures: [] });
+    expect(env.zone.stats.listCalls - before.listCalls).toBe(0);
+    expect(env.zone.stats.changeCalls - before.changeCalls).toBe(2); // refused once, repaired once
     expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
   });
 
