@@ -26,7 +26,12 @@ export function changeCost(c: Change): { elements: number; characters: number } 
  * the planner reads the zone first, so CREATE is exact), changed ones UPSERTed, stale ones DELETEd
  * with their current contents. Sorted in DNS order so that related names travel together.
  */
-export function diffRRSets(current: Iterable<RRSet>, desired: Iterable<RRSet>): Change[] {
+export function diffRRSets(
+  current: Iterable<RRSet>,
+  desired: Iterable<RRSet>,
+  /** New rrsets to UPSERT rather than CREATE (when `current` may be stale for them). */
+  upsert: (r: RRSet) => boolean = () => false,
+): Change[] {
   const cur = new Map<string, RRSet>();
   for (const r of current) cur.set(rrsetKey(r), r);
   const changes: Change[] = [];
@@ -36,7 +41,7 @@ export function diffRRSets(current: Iterable<RRSet>, desired: Iterable<RRSet>): 
     if (seen.has(key)) throw new Error(`desired rrsets contain ${key} twice`);
     seen.add(key);
     const old = cur.get(key);
-    if (!old) changes.push({ action: 'CREATE', rrset: r });
+    if (!old) changes.push({ action: upsert(r) ? 'UPSERT' : 'CREATE', rrset: r });
     else if (!sameRRSet(old, r)) changes.push({ action: 'UPSERT', rrset: r });
   }
   for (const [key, r] of cur) if (!seen.has(key)) changes.push({ action: 'DELETE', rrset: r });
