@@ -43,6 +43,8 @@ export interface DigOptions {
   concurrency?: number;
   /** Server address (127.0.0.1). */
   server?: string;
+  /** How often queries that got no reply are asked again (default 3). */
+  retriesLeft?: number;
 }
 
 /** Decodes dig's presentation of one TXT rdata: "a\"b" "c\\d\226" -> concatenated bytes as UTF-8. */
@@ -171,7 +173,15 @@ export async function digBatch(port: number, queries: readonly DigQuery[], opts:
       }
     };
     await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 2, chunks.length) }, worker));
-    return results.flat();
+    const all = results.flat();
+    // UDP on a loaded 2-core machine drops the odd datagram: ask again for those (never for a
+    // wrong answer, only for none), so that a lost packet is not reported as "not listed".
+    const lost = all.map((r, i) => (r.rcode === 'TIMEOUT' ? i : -1)).filter((i) => i >= 0);
+    if (lost.length > 0 && (opts.retriesLeft ?? 3) > 0) {
+      const again = await digBatch(port, lost.map((i) => queries[i]!), { ...opts, retriesLeft: (opts.retriesLeft ?? 3) - 1 });
+      lost.forEach((i, k) => (all[i] = again[k]!));
+    }
+    return all;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
