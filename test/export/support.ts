@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { s3Client } from '../../lambdas/adapters/export-store.js';
-import { FAMILY_BITS, type Family, ipv4Mirrors, networkEnd } from '../../lambdas/core/ip.js';
 import type { Listing } from '../../lambdas/core/listing.js';
 import { listingSetArb } from '../core/arbitraries.js';
 
@@ -87,28 +86,8 @@ export function sampleListings(seed = 5782, runs = 100): Listing[] {
   return [...byKey.values()];
 }
 
-/** Addresses at, around and inside every listing, their IPv4-in-IPv6 views, and the test points. */
-export function probes(listings: readonly Listing[]): Array<[Family, bigint]> {
-  const seen = new Set<string>();
-  const out: Array<[Family, bigint]> = [];
-  const add = (f: Family, a: bigint) => {
-    const max = (1n << BigInt(FAMILY_BITS[f])) - 1n;
-    if (a < 0n || a > max || seen.has(`${f}:${a}`)) return;
-    seen.add(`${f}:${a}`);
-    out.push([f, a]);
-  };
-  for (const a of [0x7f000001n, 0x7f000002n, 0x7f000003n]) add(4, a);
-  for (const a of [0xffff7f000002n, 0x20027f00000200000000000000000000n]) add(6, a);
-  for (const l of listings) {
-    const n = l.network;
-    const end = networkEnd(n);
-    for (const a of [n.start, end, n.start - 1n, end + 1n, n.start + 1n, (n.start + end) / 2n]) {
-      add(n.family, a);
-      if (n.family === 4 && a >= 0n && a <= 0xffffffffn) for (const m of ipv4Mirrors({ family: 4, start: a, prefix: 32 })) add(6, m.start);
-    }
-  }
-  return out;
-}
+/** Addresses worth asking about (shared with the plan and real-DNS tests). */
+export { probeAddresses as probes } from '../support/probes.js';
 
 /** The sample without expiry times: its content does not change as the clock moves. */
 export function stableListings(seed = 5782): Listing[] {
