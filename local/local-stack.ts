@@ -103,6 +103,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       apiPort: opts.route53Port ?? 0,
       dnsPort: opts.dnsPort ?? 0,
       dataFile: ephemeral ? undefined : join(dataDir, 'route53.json'),
+      // As if the 10,000-rrset quota had been raised (a support case in AWS): local imports of
+      // thousands of listings should work. Override with DNSBL_MAX_RRSETS to see the quota bite.
+      maxRRSetsPerZone: Number(process.env.DNSBL_MAX_RRSETS ?? 10_000_000),
     });
     stops.push(() => r53.close());
     const route53 = new Route53Client({ endpoint: r53.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
