@@ -1,7 +1,8 @@
 // `npm start`: the whole product on loopback (see local/local-stack.ts).
 // Environment: DNSBL_DATA_DIR (default .local-data; data persists across restarts),
 // DNSBL_EPHEMERAL=1 (keep nothing), DNSBL_API_PORT (8080), DNSBL_DNS_PORT (5300),
-// DNSBL_RBLDNSD_PORT (5301), DNSBL_ROUTE53_PORT (8053), DNSBL_CONFIG (a JSON ZoneConfig file).
+// DNSBL_RBLDNSD_PORT (5301), DNSBL_ROUTE53_PORT (8053), DNSBL_CONFIG (a JSON ZoneConfig file),
+// DNSBL_MAX_RRSETS (the stand-in's rrset quota; default as if raised to 10,000,000).
 import { readFileSync } from 'node:fs';
 import type { ZoneConfig } from '../lambdas/core/listing.js';
 import { startLocalStack } from '../local/local-stack.js';
