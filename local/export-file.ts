@@ -2,10 +2,10 @@
 // write-temp-then-rename so that a running rbldnsd never reads a partial file.
 import { mkdir, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { compareNetworks } from '../lambdas/core/ip.js';
-import type { Listing, ZoneConfig } from '../lambdas/core/listing.js';
-import { nextSerial, renderRbldnsd } from '../lambdas/core/rbldnsd-render.js';
+import type { ZoneConfig } from '../lambdas/core/listing.js';
+import { nextSerial, type RenderCounts, renderRbldnsd } from '../lambdas/core/rbldnsd-render.js';
 import type { ListingsTable } from '../lambdas/adapters/listings-table.js';
+import { scanSortSource } from '../lambdas/services/export-source.js';
 
 export async function exportToFile(
   table: ListingsTable,
@@ -13,21 +13,11 @@ export async function exportToFile(
   path: string,
   previousSerial: number,
 ): Promise<{ serial: number; bytes: number; entries: number }> {
-  const groups = new Map<string, Listing[]>();
-  let entries = 0;
-  for await (const l of table.scanAll()) {
-    const k = `${l.list}|${l.network.family}`;
-    const g = groups.get(k) ?? [];
-    g.push(l);
-    groups.set(k, g);
-    entries++;
-  }
-  for (const g of groups.values()) g.sort((a, b) => compareNetworks(a.network, b.network));
   const serial = nextSerial(previousSerial, Date.now() / 1000);
+  const counts: RenderCounts = { perList: {}, skippedExpired: 0 };
   let text = '';
-  for await (const chunk of renderRbldnsd(cfg, { serial, nowSeconds: Date.now() / 1000 }, (list, family) => groups.get(`${list.name}|${family}`) ?? [])) {
-    text += chunk;
-  }
+  for await (const chunk of renderRbldnsd(cfg, { serial, nowSeconds: Date.now() / 1000 }, scanSortSource(table), counts)) text += chunk;
+  const entries = Object.values(counts.perList).reduce((a, b) => a + b, 0);
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, text);

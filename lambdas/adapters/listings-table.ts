@@ -129,34 +129,40 @@ export class ListingsTable {
   }
 
   /**
+   * Point reads of items by key: BatchGetItem of 100 keys, `parallel` calls at a time, retrying
+   * unprocessed keys with backoff. Consistent reads; missing items are simply absent.
+   */
+  private async batchGet(keys: ReadonlyArray<{ pk: string; sk: string }>, parallel = 8): Promise<StoredListing[]> {
+    const found: StoredListing[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(parallel, Math.ceil(keys.length / 100)) }, async () => {
+        while (next < keys.length) {
+          const chunk = keys.slice(next, next + 100);
+          next += 100;
+          let request: Record<string, { Keys: Array<Record<string, unknown>>; ConsistentRead: boolean }> | undefined = {
+            [this.tableName]: { Keys: [...chunk], ConsistentRead: true },
+          };
+          for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+            const r = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+            for (const item of r.Responses?.[this.tableName] ?? []) found.push(fromItem(item));
+            request = r.UnprocessedKeys as typeof request;
+            if (request && Object.keys(request).length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+          }
+        }
+      }),
+    );
+    return found;
+  }
+
+  /**
    * Listings of the given lists whose network contains `region` (or equals it), from prefix
-   * `widest` on. Point reads of every candidate supernet; IPv4 supernets wider than /16 are taken
-   * from `wide` when given (see wide()).
+   * `widest` on: point reads of every candidate supernet. IPv4 supernets wider than /16 live in
+   * one partition and are taken from `wide` (see wide()), or read here when it is not given.
    */
   async covering(region: Network, lists: readonly string[], widest: number, wide?: readonly StoredListing[]): Promise<StoredListing[]> {
-    const keys: Array<{ pk: string; sk: string }> = [];
-    const out: StoredListing[] = [];
-    let from = widest;
-    if (wide && region.family === 4) {
-      from = Math.max(widest, shardBits(4));
-      for (const l of wide) if (l.network.prefix < from && contains(l.network, region)) out.push(l);
-    }
-    for (let p = from; p <= region.prefix; p++) {
-      const n = supernet(region, p);
-      for (const list of lists) keys.push(listingKey(list, n));
-    }
-    for (let i = 0; i < keys.length; i += 100) {
-      let request: Record<string, { Keys: Array<Record<string, unknown>>; ConsistentRead: boolean }> | undefined = {
-        [this.tableName]: { Keys: keys.slice(i, i + 100), ConsistentRead: true },
-      };
-      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-        const r = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of r.Responses?.[this.tableName] ?? []) out.push(fromItem(item));
-        request = r.UnprocessedKeys as typeof request;
-        if (request && Object.keys(request).length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-      }
-    }
-    return out;
+    const all = await this.coveringMany([region], lists, () => widest, wide ?? (region.family === 4 && widest < shardBits(4) ? await this.wide() : []));
+    return all.get(networkKey(region)) ?? [];
   }
 
   /**
@@ -168,7 +174,6 @@ export class ListingsTable {
     lists: readonly string[],
     widest: (n: Network) => number,
     wide: readonly StoredListing[],
-    parallel = 8,
   ): Promise<Map<string, StoredListing[]>> {
     const keys = new Map<string, { pk: string; sk: string }>();
     for (const region of regions) {
@@ -181,30 +186,13 @@ export class ListingsTable {
         }
       }
     }
-    const all = [...keys.values()];
-    const found: StoredListing[] = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: parallel }, async () => {
-        while (next < all.length) {
-          const chunk = all.slice(next, next + 100);
-          next += 100;
-          let request: Record<string, { Keys: Array<Record<string, unknown>>; ConsistentRead: boolean }> | undefined = {
-            [this.tableName]: { Keys: chunk, ConsistentRead: true },
-          };
-          for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-            const r = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-            for (const item of r.Responses?.[this.tableName] ?? []) found.push(fromItem(item));
-            request = r.UnprocessedKeys as typeof request;
-            if (request && Object.keys(request).length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-          }
-        }
-      }),
-    );
+    const found = await this.batchGet([...keys.values()]);
     const out = new Map<string, StoredListing[]>();
     for (const region of regions) {
       const mine = found.filter((l) => contains(l.network, region));
-      if (region.family === 4) for (const l of wide) if (l.network.prefix < shardBits(4) && contains(l.network, region)) mine.push(l);
+      if (region.family === 4) {
+        for (const l of wide) if (l.network.prefix < shardBits(4) && l.network.prefix >= widest(region) && contains(l.network, region)) mine.push(l);
+      }
       out.set(networkKey(region), mine);
     }
     return out;
@@ -299,20 +287,8 @@ export class ListingsTable {
   }
   /** Point reads of many listings (BatchGetItem, 100 keys a call, consistent); results in input order. */
   async getMany(keys: ReadonlyArray<{ list: string; network: Network }>): Promise<Array<StoredListing | undefined>> {
-    const found = new Map<string, StoredListing>();
-    const all = keys.map((k) => listingKey(k.list, k.network));
-    for (let i = 0; i < all.length; i += 100) {
-      let request: Record<string, { Keys: Array<Record<string, unknown>>; ConsistentRead: boolean }> | undefined = {
-        [this.tableName]: { Keys: all.slice(i, i + 100), ConsistentRead: true },
-      };
-      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-        const r = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of r.Responses?.[this.tableName] ?? []) found.set(`${String(item.pk)}|${String(item.sk)}`, fromItem(item));
-        request = r.UnprocessedKeys as typeof request;
-        if (request && Object.keys(request).length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-      }
-    }
-    return all.map((k) => found.get(`${k.pk}|${k.sk}`));
+    const found = new Map((await this.batchGet(keys.map((k) => listingKey(k.list, k.network)))).map((l) => [`${l.list}#${networkKey(l.network)}`, l]));
+    return keys.map((k) => found.get(`${k.list}#${networkKey(k.network)}`));
   }
 
   /**

@@ -9,6 +9,7 @@
 // An item whose expiresAt/duration is absent makes the entry permanent: an item states what the
 // entry should be, not a patch.
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { z, ZodTypeAny } from 'zod';
 import { ConflictError, type StoredListing } from '../adapters/listings-table.js';
 import { formatNetwork } from '../core/ip.js';
 import { isActive, type Listing } from '../core/listing.js';
@@ -242,47 +243,42 @@ function checkItemCount(raw: unknown): void {
   }
 }
 
-function upsertRoute(deps: ApiDeps, path: string, exclusion: boolean) {
+/**
+ * One batch write endpoint: read the body, check the item count, validate every item with the
+ * schema and then with core (all problems reported at once, nothing written), then apply each
+ * intent under the idempotency key.
+ */
+function batchRoute<S extends ZodTypeAny, I extends UpsertIntent | RemoveIntent>(
+  deps: ApiDeps,
+  path: string,
+  exclusion: boolean,
+  schema: z.ZodObject<{ items: z.ZodArray<S> }, 'strict'>,
+  validate: (items: ReadonlyArray<z.infer<S> | undefined>, ctx: Parameters<typeof validateUpserts>[1], prior: readonly Problem[]) => I[],
+  apply: (writer: Writer, it: I, first: StoredListing | undefined) => Promise<Outcome>,
+) {
   return async (ctx: RequestContext): Promise<APIGatewayProxyResult> => {
     const raw = readJsonBody(ctx.event);
     checkItemCount(raw);
-    const parsed = parseBatch(upsertBodySchema, raw);
+    const parsed = parseBatch(schema, raw);
     if (!parsed.ok) throw ApiError.fromProblems(400, parsed.problems);
     const now = deps.now?.() ?? new Date();
-    const intents = validateUpserts(parsed.items, {
-      cfg: deps.cfg,
-      limits: deps.limits ?? {},
-      caller: ctx.caller,
-      nowSeconds: Math.floor(now.getTime() / 1000),
-      exclusion,
-    }, parsed.problems);
+    const intents = validate(
+      parsed.items,
+      { cfg: deps.cfg, limits: deps.limits ?? {}, caller: ctx.caller, nowSeconds: Math.floor(now.getTime() / 1000), exclusion },
+      parsed.problems,
+    );
     return withIdempotency(deps.journal, ctx, path, { items: parsed.items }, async () => {
       const writer = new Writer(deps, ctx.caller);
-      return writer.run(intents, (it, first) => writer.upsert(it, first));
+      return writer.run(intents, (it, first) => apply(writer, it, first));
     });
   };
 }
 
-function removeRoute(deps: ApiDeps, path: string, exclusion: boolean) {
-  return async (ctx: RequestContext): Promise<APIGatewayProxyResult> => {
-    const raw = readJsonBody(ctx.event);
-    checkItemCount(raw);
-    const parsed = parseBatch(removeBodySchema, raw);
-    if (!parsed.ok) throw ApiError.fromProblems(400, parsed.problems);
-    const now = deps.now?.() ?? new Date();
-    const intents = validateRemovals(parsed.items, {
-      cfg: deps.cfg,
-      limits: deps.limits ?? {},
-      caller: ctx.caller,
-      nowSeconds: Math.floor(now.getTime() / 1000),
-      exclusion,
-    }, parsed.problems);
-    return withIdempotency(deps.journal, ctx, path, { items: parsed.items }, async () => {
-      const writer = new Writer(deps, ctx.caller);
-      return writer.run(intents, (it, first) => writer.remove(it, first));
-    });
-  };
-}
+const upsertRoute = (deps: ApiDeps, path: string, exclusion: boolean) =>
+  batchRoute(deps, path, exclusion, upsertBodySchema, validateUpserts, (w, it, first) => w.upsert(it, first));
+
+const removeRoute = (deps: ApiDeps, path: string, exclusion: boolean) =>
+  batchRoute(deps, path, exclusion, removeBodySchema, validateRemovals, (w, it, first) => w.remove(it, first));
 
 export function writeRoutes(deps: ApiDeps): Route[] {
   return [
