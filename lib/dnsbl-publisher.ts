@@ -44,6 +44,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
+  CENSUS_KEY,
   ENV,
   JOURNAL_GSI,
   JOURNAL_TABLE_KEYS,
@@ -608,6 +609,10 @@ export class DnsblPublisher extends Construct {
     allow(this.reconcileFunction, 'ListingsRead', [...LISTINGS_READ, 'dynamodb:Scan'], [listingsArn]);
     allow(this.reconcileFunction, 'JournalLockAndState', JOURNAL_RW, [journalArn]);
     route53Writer(this.reconcileFunction);
+    // Reconcile completes the prefix census of a table that predates it (one item, pk META).
+    allow(this.reconcileFunction, 'ListingsPrefixCensus', ['dynamodb:UpdateItem'], [listingsArn], {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CENSUS_KEY.pk] },
+    });
     // Reconcile also keeps the apex SOA's TTL and minimum at negativeTtl (how long "not listed" is cached).
     allow(this.reconcileFunction, 'Route53ApexSoaOfThisZone', ['route53:ChangeResourceRecordSets'], [zoneArn], {
       'ForAllValues:StringEquals': {

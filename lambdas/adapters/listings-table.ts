@@ -2,6 +2,7 @@
 // planner needs, the expiry index and a parallel scan for export and reconcile.
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -13,6 +14,7 @@ import {
 import { contains, FAMILY_BITS, type Network, networkEnd, networkKey, supernet } from '../core/ip.js';
 import type { Listing } from '../core/listing.js';
 import { expiryBucket, fromItem, listingKey, shardBits, shardOf, toItem, WIDE_IPV4_PARTITION } from './listing-item.js';
+import { type PrefixLengths, PrefixCensus } from './prefix-census.js';
 import { BY_LIST_BUCKETS, LISTINGS_GSI } from './table-schema.js';
 
 export type StoredListing = Listing & { version: number };
@@ -30,10 +32,20 @@ function hex(family: 4 | 6, v: bigint): string {
 }
 
 export class ListingsTable {
+  /** Prefix lengths in use: writers add to it before writing, covering reads use it. */
+  readonly census: PrefixCensus;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     readonly tableName: string,
-  ) {}
+  ) {
+    this.census = new PrefixCensus(doc, tableName);
+  }
+
+  /** The prefix lengths in use (undefined per family until the census is complete). */
+  prefixLengths(): Promise<PrefixLengths> {
+    return this.census.read();
+  }
 
   async get(list: string, network: Network, consistent = true): Promise<StoredListing | undefined> {
     const r = await this.doc.send(
@@ -48,6 +60,7 @@ export class ListingsTable {
    */
   async put(l: Listing, expectedVersion: number | null | undefined): Promise<StoredListing> {
     const version = (expectedVersion ?? 0) + 1;
+    await this.census.add([l.network]);
     const cond =
       expectedVersion === undefined
         ? {}
@@ -63,6 +76,29 @@ export class ListingsTable {
       throw e;
     }
     return { ...l, version };
+  }
+
+  /**
+   * Unconditional bulk write (BatchWriteItem of 25, `parallel` at a time, unprocessed items
+   * retried with backoff) without audit events: for seeding and benchmarks, not for operators.
+   */
+  async putMany(listings: readonly Listing[], parallel = 4): Promise<void> {
+    await this.census.add(listings.map((l) => l.network));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (next < listings.length) {
+          const chunk = listings.slice(next, next + 25);
+          next += 25;
+          let request: Record<string, unknown[]> | undefined = { [this.tableName]: chunk.map((l) => ({ PutRequest: { Item: toItem(l, 1) } })) };
+          for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+            const r = await this.doc.send(new BatchWriteCommand({ RequestItems: request as never }));
+            request = r.UnprocessedItems as typeof request;
+            if (request && Object.keys(request).length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+          }
+        }
+      }),
+    );
   }
 
   async delete(list: string, network: Network, expectedVersion?: number): Promise<void> {
@@ -161,24 +197,29 @@ export class ListingsTable {
    * one partition and are taken from `wide` (see wide()), or read here when it is not given.
    */
   async covering(region: Network, lists: readonly string[], widest: number, wide?: readonly StoredListing[]): Promise<StoredListing[]> {
-    const all = await this.coveringMany([region], lists, () => widest, wide ?? (region.family === 4 && widest < shardBits(4) ? await this.wide() : []));
+    const lengths = await this.prefixLengths();
+    const all = await this.coveringMany([region], lists, () => widest, wide ?? (region.family === 4 && widest < shardBits(4) ? await this.wide() : []), lengths);
     return all.get(networkKey(region)) ?? [];
   }
 
   /**
    * covering() for many regions at once: the candidate keys of all regions are deduplicated and
    * read in BatchGetItem calls of 100, several at a time. Keyed by networkKey of the region.
+   * Only supernets of a length in `lengths` (the census) are read; all when it is not complete.
    */
   async coveringMany(
     regions: readonly Network[],
     lists: readonly string[],
     widest: (n: Network) => number,
     wide: readonly StoredListing[],
+    lengths: PrefixLengths,
   ): Promise<Map<string, StoredListing[]>> {
     const keys = new Map<string, { pk: string; sk: string }>();
     for (const region of regions) {
       const from = region.family === 4 ? Math.max(widest(region), shardBits(4)) : widest(region);
+      const inUse = lengths[region.family];
       for (let p = from; p <= region.prefix; p++) {
+        if (inUse && !inUse.has(p)) continue;
         const n = supernet(region, p);
         for (const list of lists) {
           const k = listingKey(list, n);
@@ -302,6 +343,7 @@ export class ListingsTable {
     audit: { tableName: string; item: Record<string, unknown> },
   ): Promise<StoredListing> {
     const version = (expectedVersion ?? 0) + 1;
+    await this.census.add([l.network]);
     const cond =
       expectedVersion === null
         ? { ConditionExpression: 'attribute_not_exists(pk)' }

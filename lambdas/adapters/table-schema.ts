@@ -10,6 +10,8 @@
 //   gsi2 "byExpiry": gsi2pk = "EXP#<yyyymmddhh>" (UTC hour of expiry), gsi2sk = "<expiresAt>#<sk>"
 //                    (sparse: only listings that expire; the sweeper reads past hours)
 //   ttl  = expiresAt + 1 day    DynamoDB TTL as a backstop; the sweeper delists on time.
+//   pk = "META", sk = "prefix-lengths": the prefix census (v4, v6 number sets; complete), see
+//                 prefix-census.ts. Outside the "N#" partitions and the indexes: scans skip it.
 //
 // journal table (no stream): the audit trail, idempotency keys and publisher state.
 //   pk = "H#<networkKey>"  sk = "<iso time>#<id>"        audit event of a network (all lists)
@@ -21,6 +23,9 @@
 export const LISTINGS_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 export const JOURNAL_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 export const TTL_ATTRIBUTE = 'ttl';
+
+/** The prefix census item (prefix-census.ts). */
+export const CENSUS_KEY = { pk: 'META', sk: 'prefix-lengths' } as const;
 
 export const LISTINGS_GSI = {
   byList: { name: 'byList', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },

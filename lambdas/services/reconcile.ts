@@ -38,8 +38,12 @@ export async function reconcileZone(
   deps: { cfg: ZoneConfig; table: ListingsTable; zone: Route53Zone; nowSeconds: () => number },
   opts: { dryRun?: boolean; deadline?: number } = {},
 ): Promise<ReconcileReport> {
+  // Read the census before scanning: if it is not complete yet (a table older than the census),
+  // this full scan, which starts after every writer adds its lengths, completes it.
+  const censusComplete = (await deps.table.prefixLengths())[4] !== undefined;
   const listings = [];
   for await (const l of deps.table.scanAll()) listings.push(l);
+  if (!censusComplete && !opts.dryRun) await deps.table.census.markComplete(listings.map((l) => l.network));
   const desired = [...planZone(deps.cfg, effectiveListings(deps.cfg, listings, deps.nowSeconds()))];
   const current = [];
   for await (const r of deps.zone.all()) current.push(r);

@@ -68,12 +68,15 @@ export async function loadRegionContexts(
     group.push(r);
     byShard.set(key, group);
   }
+  // The prefix lengths in use: covering listings can only have one of them.
+  const lengths = await table.prefixLengths();
   // IPv4 listings wider than a partition sit in one partition: read it once for all regions.
-  const wide = regions.some((r) => r.family === 4) && opts.maxWidth4 < shardBits(4) ? await table.wide() : [];
+  const anyWide4 = lengths[4] === undefined || [...lengths[4]].some((p) => p < shardBits(4));
+  const wide = regions.some((r) => r.family === 4) && opts.maxWidth4 < shardBits(4) && anyWide4 ? await table.wide() : [];
 
   // Covering listings of every region not served from a partition snapshot, in few batched reads.
   const single = [...byShard.values()].filter((g) => !(g.length >= SNAPSHOT_THRESHOLD && g[0]!.prefix >= shardBits(g[0]!.family))).flat();
-  const coveringOf = await table.coveringMany(single, lists, widest, wide);
+  const coveringOf = await table.coveringMany(single, lists, widest, wide, lengths);
 
   const one = async (group: Network[]): Promise<void> => {
     const first = group[0]!;

@@ -5,10 +5,11 @@ import { type Change, diffRRSets, packBatches, repairRefused } from '../core/cha
 import { contains, type Network, networkKey, compareNetworks } from '../core/ip.js';
 import type { Listing, ZoneConfig } from '../core/listing.js';
 import { type RRSet, rrsetKey } from '../core/rrset.js';
+import { ChunkedDiff } from '../core/chunked-diff.js';
 import { inScope, planRegion, type RegionPlan } from '../core/zone-plan.js';
 import type { ListingsTable } from '../adapters/listings-table.js';
 import { refusedChanges, type Route53Zone } from '../adapters/route53-zone.js';
-import { loadRegionContexts } from './region-context.js';
+import { type ContextOptions, loadRegionContexts } from './region-context.js';
 
 export interface SyncDeps {
   readonly cfg: ZoneConfig;
@@ -17,6 +18,8 @@ export interface SyncDeps {
   readonly nowSeconds: () => number;
   readonly maxWidth4?: number;
   readonly maxWidth6?: number;
+  /** Regions read and planned per chunk of the optimistic path (default 100). */
+  readonly chunkRegions?: number;
 }
 
 export interface SyncReport {
@@ -26,6 +29,8 @@ export interface SyncReport {
   upserts: number;
   deletes: number;
   batches: number;
+  /** Requests Route 53 refused because the zone ran ahead of the plan, repaired and sent again. */
+  refused: number;
   /** Milliseconds spent reading the table, planning, reading the zone, and writing it. */
   ms: { table: number; plan: number; readZone: number; writeZone: number };
   /** How often the zone had to be read (0 when the previous listings predicted it). */
@@ -66,50 +71,48 @@ export interface SyncOptions {
   previous?: ReadonlyMap<string, Listing | undefined>;
 }
 
+/** Regions read and planned per chunk: the first requests leave while later chunks are read. */
+const CHUNK_REGIONS = 100;
+/** Chunks read ahead of the one being written. */
+const READ_AHEAD = 3;
+
 export async function syncRegions(deps: SyncDeps, changed: Iterable<Network>, opts: SyncOptions = {}): Promise<SyncReport> {
   const regions = coalesceRegions(changed);
   const ms = { table: 0, plan: 0, readZone: 0, writeZone: 0 };
-  const report: SyncReport = { regions: regions.length, desiredRRSets: 0, creates: 0, upserts: 0, deletes: 0, batches: 0, ms, zoneReads: 0 };
+  const report: SyncReport = { regions: regions.length, desiredRRSets: 0, creates: 0, upserts: 0, deletes: 0, batches: 0, refused: 0, ms, zoneReads: 0 };
   if (regions.length === 0) return report;
+  const contextOptions = (previous?: ReadonlyMap<string, Listing | undefined>) => ({
+    nowSeconds: deps.nowSeconds(),
+    maxWidth4: deps.maxWidth4 ?? 8,
+    maxWidth6: deps.maxWidth6 ?? 32,
+    previous,
+  });
+
+  if (opts.previous) {
+    try {
+      await pipelinedSync(deps, regions, contextOptions(opts.previous), opts, report);
+      return report;
+    } catch (e) {
+      if ((e as Error).name !== 'InvalidChangeBatch') throw e;
+      // The zone is not what the previous listings planned: read it and diff against reality.
+      // (Requests already accepted are part of reality: the diff below accounts for them.)
+      report.fallbackReason = (e as Error).message.slice(0, 300);
+    }
+  }
+
   let t = performance.now();
   const lap = (k: keyof typeof ms) => {
     const now = performance.now();
     ms[k] += Math.round(now - t);
     t = now;
   };
-  const contexts = await loadRegionContexts(deps.table, deps.cfg, regions, {
-    nowSeconds: deps.nowSeconds(),
-    maxWidth4: deps.maxWidth4 ?? 8,
-    maxWidth6: deps.maxWidth6 ?? 32,
-    previous: opts.previous,
-  });
+  const contexts = await loadRegionContexts(deps.table, deps.cfg, regions, contextOptions());
   lap('table');
   const plans = regions.flatMap((r) => planRegion(deps.cfg, r, contexts.get(networkKey(r))!.now));
   const desired = new Map<string, RRSet>();
   for (const p of plans) for (const r of p.rrsets) desired.set(rrsetKey(r), r);
   report.desiredRRSets = desired.size;
-  let assumed: RRSet[] | undefined;
-  if (opts.previous) {
-    const m = new Map<string, RRSet>();
-    for (const r of regions) for (const p of planRegion(deps.cfg, r, contexts.get(networkKey(r))!.before!)) for (const x of p.rrsets) m.set(rrsetKey(x), x);
-    assumed = [...m.values()];
-  }
   lap('plan');
-
-  if (assumed) {
-    try {
-      // CREATE, not UPSERT, even for wildcards that another batch (planned from a table that ran
-      // ahead of the stream) may have written already: measured on a 100,000-listing import, the
-      // occasional refused-and-repaired request costs fewer requests than doubling every wildcard.
-      await applyChanges(deps.zone, diffRRSets(assumed, desired.values()), report, opts.deadline);
-      lap('writeZone');
-      return report;
-    } catch (e) {
-      if ((e as Error).name !== 'InvalidChangeBatch') throw e;
-      // The zone is not what the previous listings planned: read it and diff against reality.
-      report.fallbackReason = (e as Error).message.slice(0, 300);
-    }
-  }
   for (let attempt = 1; ; attempt++) {
     report.zoneReads++;
     const current = await currentInScope(deps.zone, deps.cfg, plans);
@@ -126,10 +129,76 @@ export async function syncRegions(deps: SyncDeps, changed: Iterable<Network>, op
   }
 }
 
+/**
+ * The optimistic path: plan(before) -> plan(now) for chunks of regions, reading the next chunks
+ * from the table while the changes of the earlier ones are sent. Requests are kept full: the last,
+ * partly filled one of a chunk waits for the next chunk's changes. Throws InvalidChangeBatch when
+ * Route 53 refuses a request that cannot be repaired (the zone is not what the plans assumed).
+ *
+ * CREATE, not UPSERT, even for wildcards that another batch (planned from a table that ran ahead
+ * of the stream) may have written already: measured on a 100,000-listing import, the occasional
+ * refused-and-repaired request costs fewer requests than doubling every wildcard.
+ */
+async function pipelinedSync(
+  deps: SyncDeps,
+  regions: readonly Network[],
+  contextOptions: ContextOptions,
+  opts: SyncOptions,
+  report: SyncReport,
+): Promise<void> {
+  const chunks: Network[][] = [];
+  const size = deps.chunkRegions ?? CHUNK_REGIONS;
+  for (let i = 0; i < regions.length; i += size) chunks.push(regions.slice(i, i + size));
+  const read = async (chunk: readonly Network[]) => {
+    const t0 = performance.now();
+    const contexts = await loadRegionContexts(deps.table, deps.cfg, chunk, contextOptions);
+    const t1 = performance.now();
+    const desired: RRSet[] = [];
+    const assumed: RRSet[] = [];
+    for (const r of chunk) {
+      const c = contexts.get(networkKey(r))!;
+      for (const p of planRegion(deps.cfg, r, c.now)) desired.push(...p.rrsets);
+      for (const p of planRegion(deps.cfg, r, c.before!)) assumed.push(...p.rrsets);
+    }
+    report.ms.table += Math.round(t1 - t0);
+    report.ms.plan += Math.round(performance.now() - t1);
+    return { desired, assumed };
+  };
+  const ahead: Array<Promise<Awaited<ReturnType<typeof read>>>> = [];
+  let nextChunk = 0;
+  const fill = () => {
+    while (ahead.length < READ_AHEAD && nextChunk < chunks.length) {
+      const p = read(chunks[nextChunk++]!);
+      p.catch(() => undefined); // awaited in order below; an early exit must not leave it unhandled
+      ahead.push(p);
+    }
+  };
+  const diff = new ChunkedDiff();
+  const desiredKeys = new Set<string>();
+  let pending: Change[] = [];
+  const send = async (batches: Change[][]) => {
+    const t0 = performance.now();
+    for (const b of batches) await applyBatch(deps.zone, b, report, opts.deadline, 0);
+    report.ms.writeZone += Math.round(performance.now() - t0);
+  };
+  fill();
+  while (ahead.length > 0) {
+    const chunk = await ahead.shift()!;
+    fill();
+    for (const r of chunk.desired) desiredKeys.add(rrsetKey(r));
+    pending.push(...diff.next(chunk.assumed, chunk.desired));
+    const batches = packBatches(pending);
+    // All but the last request are full; the last waits for the next chunk's changes, if any.
+    pending = ahead.length > 0 ? (batches.pop() ?? []) : [];
+    await send(batches);
+  }
+  report.desiredRRSets = desiredKeys.size;
+}
+
 export async function applyChanges(
   zone: Route53Zone,
   changes: readonly Change[],
-  report: Pick<SyncReport, 'creates' | 'upserts' | 'deletes' | 'batches'>,
+  report: Pick<SyncReport, 'creates' | 'upserts' | 'deletes' | 'batches'> & { refused?: number },
   deadline?: number,
 ): Promise<void> {
   for (const batch of packBatches(changes)) await applyBatch(zone, batch, report, deadline, 0);
@@ -143,7 +212,7 @@ export async function applyChanges(
 async function applyBatch(
   zone: Route53Zone,
   batch: readonly Change[],
-  report: Pick<SyncReport, 'creates' | 'upserts' | 'deletes' | 'batches'>,
+  report: Pick<SyncReport, 'creates' | 'upserts' | 'deletes' | 'batches'> & { refused?: number },
   deadline: number | undefined,
   depth: number,
 ): Promise<void> {
@@ -152,6 +221,7 @@ async function applyBatch(
   } catch (e) {
     const repaired = (e as Error).name === 'InvalidChangeBatch' && depth < 3 ? repairRefused(batch, refusedChanges((e as Error).message)) : undefined;
     if (!repaired) throw e;
+    if (report.refused !== undefined) report.refused++;
     for (const b of packBatches(repaired)) await applyBatch(zone, b, report, deadline, depth + 1);
     return;
   }

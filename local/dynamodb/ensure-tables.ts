@@ -9,20 +9,28 @@ import {
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PrefixCensus } from '../../lambdas/adapters/prefix-census.js';
 import { journalTableDefinition, listingsTableDefinition, TTL_ATTRIBUTE } from '../../lambdas/adapters/table-schema.js';
 
 const ACTIVE_TIMEOUT_MS = 60_000;
 
 export async function ensureTables(client: DynamoDBClient, names: { listings: string; journal: string }): Promise<void> {
-  await ensureTable(client, listingsTableDefinition(names.listings));
+  if (await ensureTable(client, listingsTableDefinition(names.listings))) {
+    // A new table is empty: its prefix census is complete from the start.
+    await new PrefixCensus(DynamoDBDocumentClient.from(client), names.listings).markComplete();
+  }
   await ensureTable(client, journalTableDefinition(names.journal));
 }
 
-async function ensureTable(client: DynamoDBClient, def: CreateTableCommandInput): Promise<void> {
+/** Creates the table if missing; true when this call created it. */
+async function ensureTable(client: DynamoDBClient, def: CreateTableCommandInput): Promise<boolean> {
   const name = def.TableName!;
+  let created = false;
   if (!(await describe(client, name))) {
     try {
       await client.send(new CreateTableCommand(def));
+      created = true;
     } catch (e) {
       // Another process created it in between: fine, we only wait for it below.
       if ((e as Error).name !== 'ResourceInUseException') throw e;
@@ -30,6 +38,7 @@ async function ensureTable(client: DynamoDBClient, def: CreateTableCommandInput)
   }
   await waitActive(client, name);
   await enableTtl(client, name);
+  return created;
 }
 
 async function describe(client: DynamoDBClient, name: string): Promise<TableDescription | undefined> {

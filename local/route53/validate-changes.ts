@@ -41,17 +41,16 @@ export function validateChangeBatch(zone: Zone, changes: readonly RequestedChang
   if (limits.length > 0) return { ok: false, messages: limits };
 
   const messages: string[] = [];
-  // The zone as the batch has changed it so far: "name|type" -> rrset, or null when deleted.
-  const overlay = new Map<string, StoredRRSet | null>();
+  // The zone as the batch has changed it so far: name -> type -> rrset, or null when deleted.
+  // Indexed by name so that checking a change costs the same however large the batch is.
+  const overlay = new Map<string, Map<string, StoredRRSet | null>>();
   const current = (name: string, type: string): StoredRRSet | undefined => {
-    const k = `${name}|${type}`;
-    return overlay.has(k) ? (overlay.get(k) ?? undefined) : zone.get(name, type);
+    const mine = overlay.get(name);
+    return mine?.has(type) ? (mine.get(type) ?? undefined) : zone.get(name, type);
   };
   const typesAt = (name: string): Set<string> => {
     const types = new Set(zone.at(name).map((r) => r.type));
-    for (const [k, r] of overlay) {
-      const [n, t] = k.split('|') as [string, string];
-      if (n !== name) continue;
+    for (const [t, r] of overlay.get(name) ?? []) {
       if (r) types.add(t);
       else types.delete(t);
     }
@@ -138,7 +137,9 @@ export function validateChangeBatch(zone: Zone, changes: readonly RequestedChang
         continue;
       }
     }
-    overlay.set(rk, c.action === 'DELETE' ? null : { name, type: c.type, ttl: c.ttl, values: [...c.values] });
+    const mine = overlay.get(name) ?? new Map<string, StoredRRSet | null>();
+    mine.set(c.type, c.action === 'DELETE' ? null : { name, type: c.type, ttl: c.ttl, values: [...c.values] });
+    overlay.set(name, mine);
   }
 
   // The apex must keep its SOA and NS (they may be replaced, not removed).
@@ -146,18 +147,16 @@ export function validateChangeBatch(zone: Zone, changes: readonly RequestedChang
   if (!current(zone.name, 'NS')) messages.push('A HostedZone must contain at least one NS record for the zone itself.');
 
   let count = zone.rrsetCount;
-  for (const [k, r] of overlay) {
-    const [n, t] = k.split('|') as [string, string];
-    const before = zone.get(n, t) !== undefined;
-    count += (r ? 1 : 0) - (before ? 1 : 0);
+  const writes: RRSetWrite[] = [];
+  for (const [name, types] of overlay) {
+    for (const [type, rrset] of types) {
+      count += (rrset ? 1 : 0) - (zone.get(name, type) !== undefined ? 1 : 0);
+      writes.push({ name, type, rrset });
+    }
   }
   if (count > maxRRSets) messages.push(`Exceeded limit MAX_RRSETS_BY_ZONE for zone: ${zone.id}`);
 
   if (messages.length > 0) return { ok: false, messages };
-  const writes: RRSetWrite[] = [...overlay].map(([k, rrset]) => {
-    const [name, type] = k.split('|') as [string, string];
-    return { name, type, rrset };
-  });
   return { ok: true, writes };
 }
 

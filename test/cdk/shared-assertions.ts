@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { expect, it } from 'vitest';
 import {
+  CENSUS_KEY,
   ENV,
   JOURNAL_GSI,
   LISTINGS_GSI,
@@ -232,6 +233,21 @@ export function sharedAssertions(get: () => Synthesized): void {
 
   // ------------------------------------------------------------------ IAM
 
+  it('lets reconcile update only the prefix census item of the listings table', () => {
+    const { json } = get();
+    const i = ids();
+    const census = statementsOfRole(json, i.role.reconcile).filter((s) => s.Sid === 'ListingsPrefixCensus');
+    expect(census).toEqual([
+      {
+        Sid: 'ListingsPrefixCensus',
+        Effect: 'Allow',
+        Action: 'dynamodb:UpdateItem',
+        Resource: { 'Fn::GetAtt': [i.listings, 'Arn'] },
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CENSUS_KEY.pk] } },
+      },
+    ]);
+  });
+
   it('limits Route 53 writes to this zone, its names and the A/TXT/CAA types (stream-sync, reconcile); the apex SOA for reconcile only', () => {
     const { json } = get();
     const i = ids();
@@ -343,6 +359,8 @@ export function sharedAssertions(get: () => Synthesized): void {
         // Two statements: listing records, and the apex SOA (each with its own conditions).
         'route53:ChangeResourceRecordSets': [Z, Z],
         ...journalRw,
+        // The journal, and the prefix census item of the listings table (see the next test).
+        'dynamodb:UpdateItem': [J, L],
         'dynamodb:GetItem': [L, J],
         'dynamodb:BatchGetItem': [L],
         'dynamodb:Query': [L, J],

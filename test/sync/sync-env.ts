@@ -49,7 +49,7 @@ export const SYNC_CFG: ZoneConfig = {
 let tableCounter = 0;
 
 export async function startSyncEnv(
-  opts: { r53?: Route53StandInOptions; batchSize?: number; now?: () => number; ddb?: DynamoDbLocal; noPoller?: boolean } = {},
+  opts: { r53?: Route53StandInOptions; batchSize?: number; now?: () => number; ddb?: DynamoDbLocal; noPoller?: boolean; chunkRegions?: number } = {},
 ): Promise<SyncEnv> {
   const cfg = SYNC_CFG;
   const ownDdb = !opts.ddb;
@@ -69,7 +69,14 @@ export async function startSyncEnv(
   const journal = new Journal(doc, names.journal);
   const zone = new Route53Zone(route53, zoneId, cfg.zone);
   const now = opts.now ?? (() => Date.now() / 1000);
-  const handler = createStreamSyncHandler({ cfg, table, zone, nowSeconds: now, lock: new ZoneLock(doc, names.journal, cfg.zone) });
+  const handler = createStreamSyncHandler({
+    cfg,
+    table,
+    zone,
+    nowSeconds: now,
+    lock: new ZoneLock(doc, names.journal, cfg.zone),
+    ...(opts.chunkRegions ? { chunkRegions: opts.chunkRegions } : {}),
+  });
   const crash: SyncEnv['crash'] = {};
   const failures: unknown[] = [];
   const poller = createStreamPoller({

@@ -27,7 +27,7 @@ afterAll(async () => {
 describe('stream sync with DynamoDB Local and the Route 53 stand-in', () => {
   let env: SyncEnv;
   beforeAll(async () => {
-    env = await startSyncEnv({ ddb, r53: { throttle: false } });
+    env = await startSyncEnv({ ddb, r53: { throttle: false }, chunkRegions: 3 });
   });
   afterAll(async () => env?.stop());
 
@@ -169,7 +169,7 @@ describe('stream records shaped like AWS (TTL deletions, unknown events)', () =>
 describe('convergence under throttling, injected failures and crashes', () => {
   let env: SyncEnv;
   beforeAll(async () => {
-    env = await startSyncEnv({ ddb, batchSize: 50, r53: { throttle: { burst: 20, ratePerSecond: 50 }, maxRRSetsPerZone: 1_000_000 } });
+    env = await startSyncEnv({ ddb, batchSize: 50, chunkRegions: 7, r53: { throttle: { burst: 20, ratePerSecond: 50 }, maxRRSetsPerZone: 1_000_000 } });
   });
   afterAll(async () => env?.stop());
 
