@@ -6,6 +6,7 @@ import { Resolver } from 'node:dns/promises';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { ListingsTable } from '../lambdas/adapters/listings-table.js';
+import { sdkLogger } from '../lambdas/adapters/sdk-logger.js';
 import { Route53Zone } from '../lambdas/adapters/route53-zone.js';
 import { ZoneLock } from '../lambdas/adapters/zone-lock.js';
 import { diffRRSets, packBatches } from '../lambdas/core/change-batch.js';
@@ -13,6 +14,7 @@ import type { Listing, ZoneConfig } from '../lambdas/core/listing.js';
 import { effectiveListings } from '../lambdas/core/semantics.js';
 import { planZone } from '../lambdas/core/zone-plan.js';
 import { createStreamSyncHandler } from '../lambdas/handlers/stream-sync.js';
+import { STREAM_BATCH_SIZE, STREAM_BATCHING_WINDOW_MS } from '../lambdas/services/zone-sync.js';
 import { reconcileZone } from '../lambdas/services/reconcile.js';
 import { ensureTables, startDynamoDbLocal } from '../local/dynamodb/dynamodb-local.js';
 import { createStreamPoller } from '../local/dynamodb/stream-poller.js';
@@ -20,7 +22,7 @@ import { startRoute53Worker } from './route53-worker.js';
 import { mixedListings } from './mixed-listings.js';
 
 const N = Number(process.env.BENCH_SYNC_N ?? process.argv.find((a) => a.startsWith('--n='))?.slice(4) ?? 100_000);
-const BATCH = Number(process.env.BENCH_SYNC_BATCH ?? 1000);
+const BATCH = Number(process.env.BENCH_SYNC_BATCH ?? STREAM_BATCH_SIZE);
 const RATE = 10;
 const BURST = 50;
 const cfg: ZoneConfig = {
@@ -37,7 +39,7 @@ await ensureTables(ddb.client, { listings: 'listings', journal: 'journal' });
 const doc = DynamoDBDocumentClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } });
 const r53 = await startRoute53Worker({ throttle: { burst: BURST, ratePerSecond: RATE }, maxRRSetsPerZone: 100_000_000 });
 const zoneId = await r53.createZone(cfg.zone);
-const route53 = new Route53Client({ endpoint: r53.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+const route53 = new Route53Client({ endpoint: r53.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1, logger: sdkLogger });
 const table = new ListingsTable(doc, 'listings');
 const zone = new Route53Zone(route53, zoneId, cfg.zone);
 await reconcileZone({ cfg, table, zone, nowSeconds: () => Date.now() / 1000 }); // test points, as at deploy
@@ -48,7 +50,7 @@ const makePoller = () =>
     endpoint: ddb.endpoint,
     tableName: 'listings',
     batchSize: BATCH,
-    maximumBatchingWindowMs: Number(process.env.BENCH_SYNC_WINDOW_MS ?? 500),
+    maximumBatchingWindowMs: Number(process.env.BENCH_SYNC_WINDOW_MS ?? STREAM_BATCHING_WINDOW_MS),
     startingPosition: 'TRIM_HORIZON',
     maximumRetryAttempts: -1,
     handler: async (e) => {
@@ -111,8 +113,13 @@ const importAndSync = async (label: string, listings: Listing[], mode: 'drain' |
   console.log(`  record changes/s achieved ${(values / seconds).toFixed(0)}; the limits allow ${(values / boundSeconds).toFixed(0)}: ratio ${(boundSeconds / seconds).toFixed(2)} (goal >= 0.9)`);
 };
 
-await importAndSync('backlog (import, then sync)', pick(7), 'drain');
-await importAndSync('live (sync while importing)', pick(8), 'live');
+const modes = (process.env.BENCH_SYNC_MODES ?? 'backlog,live').split(',');
+if (modes.includes('backlog')) await importAndSync('backlog (import, then sync)', pick(7), 'drain');
+if (modes.includes('live')) await importAndSync('live (sync while importing)', pick(8), 'live');
+if (!poller) {
+  poller = makePoller();
+  await poller.start();
+}
 
 // Single-change latency: table write -> the change accepted by Route 53, seen as the stand-in's
 // DNS answer (the stand-in answers from accepted changes at once: no propagation delay).

@@ -19,6 +19,7 @@ import { validateZoneConfig, type ZoneConfig } from '../lambdas/core/listing.js'
 import { startHttpAdapter } from '../lambdas/api/http-adapter.js';
 import { DnsZoneProbe } from '../lambdas/api/dns-probe.js';
 import { createApiHandler } from '../lambdas/handlers/api.js';
+import { STREAM_BATCH_SIZE } from '../lambdas/services/zone-sync.js';
 import { createStreamSyncHandler } from '../lambdas/handlers/stream-sync.js';
 import { reconcileZone } from '../lambdas/services/reconcile.js';
 import { sweepExpired } from '../lambdas/services/sweeper.js';
@@ -145,7 +146,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const poller = createStreamPoller({
       endpoint: ddb.endpoint,
       tableName: tables.listings,
-      batchSize: 1000,
+      batchSize: STREAM_BATCH_SIZE,
       maximumBatchingWindowMs: 200,
       startingPosition: 'TRIM_HORIZON',
       checkpointFile: ephemeral ? undefined : join(dataDir, 'stream-checkpoint.json'),

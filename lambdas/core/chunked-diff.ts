@@ -16,8 +16,11 @@ export class ChunkedDiff {
   /** What the changes sent so far left at each rrset key (null = deleted). */
   private readonly written = new Map<string, RRSet | null>();
 
-  /** The changes for the next chunk, given what was planned for its regions before and now. */
-  next(assumed: Iterable<RRSet>, desired: Iterable<RRSet>): Change[] {
+  /**
+   * The changes for the next chunk, given what was planned for its regions before and now.
+   * `upsert` picks new rrsets to UPSERT rather than CREATE (ones that may exist already).
+   */
+  next(assumed: Iterable<RRSet>, desired: Iterable<RRSet>, upsert?: (r: RRSet) => boolean): Change[] {
     const before = new Map<string, RRSet>();
     for (const r of assumed) before.set(rrsetKey(r), r);
     const now = new Map<string, RRSet>();
@@ -32,7 +35,7 @@ export class ChunkedDiff {
       // An earlier chunk wants it and this one does not mention it as desired: it stays.
       if (!now.has(key) && this.desiredSoFar.has(key)) target.push(belief);
     }
-    const changes = diffRRSets(current, target);
+    const changes = diffRRSets(current, target, upsert);
     for (const c of changes) this.written.set(rrsetKey(c.rrset), c.action === 'DELETE' ? null : c.rrset);
     for (const [key, r] of now) this.desiredSoFar.set(key, r);
     return changes;

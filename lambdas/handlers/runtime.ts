@@ -7,6 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { validateZoneConfig, type ZoneConfig } from '../core/listing.js';
 import { ListingsTable } from '../adapters/listings-table.js';
 import { Route53Zone } from '../adapters/route53-zone.js';
+import { sdkLogger } from '../adapters/sdk-logger.js';
 import { ENV } from '../adapters/table-schema.js';
 
 export const logger = new Logger({ serviceName: 'dnsbl-publisher' });
@@ -31,10 +32,10 @@ export function runtimeFromEnv(env: NodeJS.ProcessEnv = process.env): Runtime {
   const region = env.AWS_REGION ?? 'us-east-1';
   const local = (endpoint: string | undefined) =>
     endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {};
-  const ddb = new DynamoDBClient({ region, ...local(env[ENV.dynamodbEndpoint]) });
+  const ddb = new DynamoDBClient({ region, logger: sdkLogger, ...local(env[ENV.dynamodbEndpoint]) });
   const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
   // Our own backoff handles throttling with a deadline; the SDK's 3 quick attempts are not enough.
-  const route53 = new Route53Client({ region: 'us-east-1', maxAttempts: 1, ...local(env[ENV.route53Endpoint]) });
+  const route53 = new Route53Client({ region: 'us-east-1', maxAttempts: 1, logger: sdkLogger, ...local(env[ENV.route53Endpoint]) });
   return {
     cfg,
     doc,

@@ -5,6 +5,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { ZoneLock } from '../adapters/zone-lock.js';
 import { TEST_POINT } from '../core/listing.js';
+import { RecentWrites } from '../core/recent-writes.js';
 import { changedNetworks, previousListings } from '../services/stream-records.js';
 import { type SyncDeps, syncRegions } from '../services/zone-sync.js';
 import { logger, runtime } from './runtime.js';
@@ -18,6 +19,8 @@ export interface StreamSyncDeps extends SyncDeps {
 export function createStreamSyncHandler(deps: StreamSyncDeps) {
   // The RFC 5782 test points are in no table record: make sure of them once per container.
   let testPointsChecked = false;
+  // What this container wrote lately: saves refused requests when the stream lags the table.
+  const syncDeps: SyncDeps = { ...deps, recentWrites: deps.recentWrites ?? new RecentWrites() };
   return async (event: DynamoDBStreamEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<DynamoDBBatchResponse> => {
     const records = event.Records ?? [];
     const { changed, skipped } = changedNetworks(records);
@@ -32,10 +35,10 @@ export function createStreamSyncHandler(deps: StreamSyncDeps) {
     }
     try {
       try {
-        if (!testPointsChecked) await syncRegions(deps, [TEST_POINT], { deadline });
+        if (!testPointsChecked) await syncRegions(syncDeps, [TEST_POINT], { deadline });
         testPointsChecked = true;
         const previous = previousListings(records);
-        const report = await syncRegions(deps, changed.map((c) => c.network), { deadline, previous });
+        const report = await syncRegions(syncDeps, changed.map((c) => c.network), { deadline, previous });
         logger.info('synced', { records: records.length, skipped, ...report });
       } catch (e) {
         // Isolate the record that fails: sync one network at a time in stream order; everything
@@ -43,7 +46,7 @@ export function createStreamSyncHandler(deps: StreamSyncDeps) {
         logger.warn('batch sync failed, retrying record by record', { error: String(e) });
         for (const c of changed) {
           try {
-            await syncRegions(deps, [c.network], { deadline });
+            await syncRegions(syncDeps, [c.network], { deadline });
           } catch (inner) {
             logger.error('record failed', { sequenceNumber: c.sequenceNumber, error: String(inner) });
             return { batchItemFailures: [{ itemIdentifier: c.sequenceNumber }] };

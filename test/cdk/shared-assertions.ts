@@ -198,6 +198,8 @@ export function sharedAssertions(get: () => Synthesized): void {
     const ss = json.Resources[i.fn.streamSync]!.Properties!;
     expect(ss.Environment.Variables.EXPORT_FUNCTION_NAME).toEqual({ Ref: i.fn.export });
     expect(ss.Timeout).toBe(300);
+    // One full vCPU (1,769 MB): the sync's planning must keep up with Route 53's write limit.
+    expect(ss.MemorySize).toBe(1769);
   });
 
   it('wires the listings stream to stream-sync with bounded, bisecting retries and an on-failure queue', () => {
@@ -208,7 +210,7 @@ export function sharedAssertions(get: () => Synthesized): void {
       EventSourceArn: { 'Fn::GetAtt': [i.listings, 'StreamArn'] },
       FunctionName: { Ref: i.fn.streamSync },
       StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 1000,
+      BatchSize: 2000,
       MaximumBatchingWindowInSeconds: Match.anyValue(),
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],

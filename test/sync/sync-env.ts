@@ -12,6 +12,7 @@ import type { ZoneConfig } from '../../lambdas/core/listing.js';
 import { effectiveListings } from '../../lambdas/core/semantics.js';
 import { planZone } from '../../lambdas/core/zone-plan.js';
 import { createStreamSyncHandler } from '../../lambdas/handlers/stream-sync.js';
+import type { RecentWrites } from '../../lambdas/core/recent-writes.js';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
 import { createStreamPoller, type StreamPoller } from '../../local/dynamodb/stream-poller.js';
 import { startRoute53StandIn, type Route53StandIn, type Route53StandInOptions } from '../../local/route53/index.js';
@@ -49,7 +50,7 @@ export const SYNC_CFG: ZoneConfig = {
 let tableCounter = 0;
 
 export async function startSyncEnv(
-  opts: { r53?: Route53StandInOptions; batchSize?: number; now?: () => number; ddb?: DynamoDbLocal; noPoller?: boolean; chunkRegions?: number } = {},
+  opts: { r53?: Route53StandInOptions; batchSize?: number; now?: () => number; ddb?: DynamoDbLocal; noPoller?: boolean; chunkRegions?: number; recentWrites?: RecentWrites } = {},
 ): Promise<SyncEnv> {
   const cfg = SYNC_CFG;
   const ownDdb = !opts.ddb;
@@ -76,6 +77,7 @@ export async function startSyncEnv(
     nowSeconds: now,
     lock: new ZoneLock(doc, names.journal, cfg.zone),
     ...(opts.chunkRegions ? { chunkRegions: opts.chunkRegions } : {}),
+    ...(opts.recentWrites ? { recentWrites: opts.recentWrites } : {}),
   });
   const crash: SyncEnv['crash'] = {};
   const failures: unknown[] = [];
