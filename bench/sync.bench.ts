@@ -3,6 +3,8 @@
 // throttle (50 burst, 10 requests/s), the API calls it needs, and how close the achieved record
 // changes per second come to what the limits allow. Then the latency of single changes.
 import { Resolver } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { ListingsTable } from '../lambdas/adapters/listings-table.js';
@@ -89,16 +91,19 @@ const importAndSync = async (label: string, listings: Listing[], mode: 'drain' |
     await poller.start();
   }
   const t0 = performance.now();
+  const cpuAtStart = machineCpu();
   await Promise.all(slices.map((slice) => table.putMany(slice, 2)));
   const tWritten = performance.now();
   console.log(`  table writes done after ${((tWritten - t0) / 1000).toFixed(1)} s`);
   const tSync = mode === 'live' ? t0 : performance.now();
+  const cpuAtSync = mode === 'live' ? cpuAtStart : machineCpu();
   if (!poller) {
     poller = makePoller();
     await poller.start();
   }
   await poller.idle();
   const t1 = performance.now();
+  const cpu = machineCpu();
   imported.push(...listings);
   const after = await r53.stats();
   const seconds = (t1 - tSync) / 1000;
@@ -110,8 +115,17 @@ const importAndSync = async (label: string, listings: Listing[], mode: 'drain' |
   const since = mode === 'live' ? 'the first table write' : 'the stream handler started on the imported backlog';
   console.log(`  zone complete ${seconds.toFixed(1)} s after ${since}; rrsets in zone ${zoneRRSets.toLocaleString()} (planned ${planned.toLocaleString()}: ${zoneRRSets === planned ? 'equal' : 'DIFFERENT'})`);
   console.log(`  handler invocations ${invocations - invocationsBefore}; Route 53 calls: ${changeCalls} ChangeResourceRecordSets (fewest possible ${fewest}) + ${listCalls} ListResourceRecordSets; throttled ${after.throttled - statsBefore.throttled}`);
+  const busy = (cpu.busy - cpuAtSync.busy) / (cpu.busy - cpuAtSync.busy + cpu.idle - cpuAtSync.idle);
+  console.log(`  machine CPU busy meanwhile: ${(busy * 100).toFixed(0)}% of ${availableParallelism()} cores (DynamoDB Local, the stand-in, the handler and the poller share them)`);
   console.log(`  record changes/s achieved ${(values / seconds).toFixed(0)}; the limits allow ${(values / boundSeconds).toFixed(0)}: ratio ${(boundSeconds / seconds).toFixed(2)} (goal >= 0.9)`);
 };
+
+/** Busy and idle jiffies of the whole machine (/proc/stat), to tell a CPU-bound run. */
+function machineCpu(): { busy: number; idle: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  return { busy: f.reduce((a, b) => a + b, 0) - idle, idle };
+}
 
 const modes = (process.env.BENCH_SYNC_MODES ?? 'backlog,live').split(',');
 if (modes.includes('backlog')) await importAndSync('backlog (import, then sync)', pick(7), 'drain');

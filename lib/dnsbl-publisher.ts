@@ -547,7 +547,7 @@ export class DnsblPublisher extends Construct {
       id: 'StreamSync',
       entry: 'stream-sync.ts',
       description: `DNSBL ${zoneName}: listings stream -> Route 53 zone`,
-      // 1,769 MB is one full vCPU: planning and serialising a 1,000-record batch is CPU work, and
+      // 1,769 MB is one full vCPU: planning and serialising a 2,000-record batch is CPU work, and
       // on less the function, not Route 53's limit, sets the pace of bulk imports.
       memorySize: 1769,
       // Route 53 throttling (10 req/s account-wide, PriorRequestNotComplete) needs room for backoff.
