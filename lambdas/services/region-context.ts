@@ -10,6 +10,7 @@ import { isActive, type Listing, testPointListings, type ZoneConfig } from '../c
 import type { RegionContext } from '../core/zone-plan.js';
 import { shardBits, shardOf } from '../adapters/listing-item.js';
 import type { ListingsTable, StoredListing } from '../adapters/listings-table.js';
+import type { PrefixLengths } from '../adapters/prefix-census.js';
 
 /** Regions of one partition at or above this count are served from one read of the partition. */
 const SNAPSHOT_THRESHOLD = 4;
@@ -26,6 +27,8 @@ export interface ContextOptions {
    * (undefined = did not exist). When given, `before` contexts are built too.
    */
   previous?: ReadonlyMap<string, Listing | undefined>;
+  /** The prefix census, if the caller read it already (one read for many calls); read here otherwise. */
+  lengths?: PrefixLengths;
 }
 
 export interface RegionContexts {
@@ -69,7 +72,7 @@ export async function loadRegionContexts(
     byShard.set(key, group);
   }
   // The prefix lengths in use: covering listings can only have one of them.
-  const lengths = await table.prefixLengths();
+  const lengths = opts.lengths ?? (await table.prefixLengths());
   // IPv4 listings wider than a partition sit in one partition: read it once for all regions.
   const anyWide4 = lengths[4] === undefined || [...lengths[4]].some((p) => p < shardBits(4));
   const wide = regions.some((r) => r.family === 4) && opts.maxWidth4 < shardBits(4) && anyWide4 ? await table.wide() : [];

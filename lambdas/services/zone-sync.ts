@@ -158,6 +158,8 @@ async function pipelinedSync(
   opts: SyncOptions,
   report: SyncReport,
 ): Promise<void> {
+  // One census read for all chunks: the chunks' reads start after it, as they would after their own.
+  contextOptions = { ...contextOptions, lengths: await deps.table.prefixLengths() };
   const chunks: Network[][] = [];
   const size = deps.chunkRegions ?? CHUNK_REGIONS;
   for (let i = 0; i < regions.length; i += size) chunks.push(regions.slice(i, i + size));
