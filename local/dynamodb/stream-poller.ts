@@ -23,6 +23,8 @@ export interface StreamPollerOptions {
   tableName: string;
   handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
   batchSize?: number; // default 100
+  /** Lambda also cuts a batch at its 6 MB synchronous payload (default 6,291,456 bytes of event JSON). */
+  maxPayloadBytes?: number;
   maximumBatchingWindowMs?: number; // default 0
   pollIntervalMs?: number; // default 200 when idle
   startingPosition?: 'TRIM_HORIZON' | 'LATEST'; // default LATEST at start() for a fresh poller
@@ -74,6 +76,7 @@ const seq = (r: DynamoDBRecord) => BigInt(r.dynamodb?.SequenceNumber ?? '0');
 class Poller implements StreamPoller {
   private readonly invoker: InvokerConfig;
   private readonly batchSize: number;
+  private readonly maxPayloadBytes: number;
   private readonly windowMs: number;
   private readonly pollMs: number;
   /** Woken by idle(), stop() and finished shards: polls and shard loops. */
@@ -99,6 +102,7 @@ class Poller implements StreamPoller {
   constructor(private readonly opts: StreamPollerOptions) {
     this.batchSize = opts.batchSize ?? 100;
     if (!(this.batchSize >= 1 && this.batchSize <= 10_000)) throw new Error('batchSize must be 1..10000');
+    this.maxPayloadBytes = opts.maxPayloadBytes ?? 6 * 1024 * 1024;
     this.windowMs = opts.maximumBatchingWindowMs ?? 0;
     this.pollMs = opts.pollIntervalMs ?? 200;
     this.invoker = {
@@ -273,7 +277,7 @@ class Poller implements StreamPoller {
   }
 
   private async invoke(st: ShardState): Promise<void> {
-    const batch = st.buffer.splice(0, this.batchSize);
+    const batch = st.buffer.splice(0, this.payloadCut(st.buffer));
     st.busy = true;
     let done: bigint | undefined;
     try {
@@ -295,6 +299,17 @@ class Poller implements StreamPoller {
       st.busy = false;
       this.notify();
     }
+  }
+
+  /** How many buffered records make the next batch: batchSize, fewer if the event would pass maxPayloadBytes (always at least one). */
+  private payloadCut(buffer: readonly DynamoDBRecord[]): number {
+    let bytes = '{"Records":[]}'.length;
+    const n = Math.min(this.batchSize, buffer.length);
+    for (let i = 0; i < n; i++) {
+      bytes += Buffer.byteLength(JSON.stringify(buffer[i])) + (i > 0 ? 1 : 0);
+      if (bytes > this.maxPayloadBytes) return Math.max(1, i);
+    }
+    return n;
   }
 
   private finish(st: ShardState): void {

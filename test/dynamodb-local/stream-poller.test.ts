@@ -99,6 +99,20 @@ describe('event shape and order', () => {
     expect(t.poller.stats()).toEqual({ batches: 3, records: 7, retries: 0, failures: 0 });
   });
 
+  it('cuts a batch where its event would pass the payload limit, as Lambda does at 6 MB', async () => {
+    const rec = recorder();
+    const pad = 'x'.repeat(400);
+    // Each record's JSON is a little over 600 bytes: three fit under 2,000, four do not.
+    const t = await setup({ handler: rec.handler, batchSize: 100, maxPayloadBytes: 2_000, startingPosition: 'TRIM_HORIZON' });
+    for (const sk of range(1, 7)) await t.writer.put(sk, { pad });
+    await t.poller.start();
+    await t.poller.idle();
+    const calls = rec.calls();
+    expect(calls.flat()).toEqual(range(1, 7));
+    expect(calls.length).toBeGreaterThan(1);
+    for (const c of calls) expect(c.length).toBeLessThanOrEqual(3);
+  });
+
   it('waits up to maximumBatchingWindowMs to fill a batch', async () => {
     const rec = recorder();
     const t = await setup({ handler: rec.handler, maximumBatchingWindowMs: 1_500, pollIntervalMs: 50 });
