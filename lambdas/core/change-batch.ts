@@ -2,7 +2,7 @@
 // ChangeResourceRecordSets rule: at most 1,000 ResourceRecord elements and 32,000 value
 // characters per request (UPSERT counts both twice), DELETE with the exact current TTL and values,
 // and no rrset twice in one request.
-import { compareNames, type RRSet, rrsetKey, sameRRSet } from './rrset.js';
+import { nameSortKey, type RRSet, rrsetKey, sameRRSet } from './rrset.js';
 
 export type ChangeAction = 'CREATE' | 'UPSERT' | 'DELETE';
 
@@ -45,7 +45,10 @@ export function diffRRSets(
     else if (!sameRRSet(old, r)) changes.push({ action: 'UPSERT', rrset: r });
   }
   for (const [key, r] of cur) if (!seen.has(key)) changes.push({ action: 'DELETE', rrset: r });
-  return changes.sort((a, b) => compareNames(a.rrset.name, b.rrset.name) || a.rrset.type.localeCompare(b.rrset.type));
+  // Sort keys computed once per change, not per comparison.
+  const keyed = changes.map((c) => ({ c, k: nameSortKey(c.rrset.name) }));
+  keyed.sort((a, b) => (a.k === b.k ? a.c.rrset.type.localeCompare(b.c.rrset.type) : a.k < b.k ? -1 : 1));
+  return keyed.map((x) => x.c);
 }
 
 /**

@@ -40,17 +40,25 @@ export function txtText(value: string): string {
   return out;
 }
 
+/**
+ * A string whose plain comparison is the canonical DNS order of names (labels compared right to
+ * left, a wildcard label as Route 53's \052): the labels reversed, joined by NUL, which sorts below
+ * every label character, so a name sorts before the names below it.
+ */
+export function nameSortKey(name: string): string {
+  return name
+    .replace(/\.$/, '')
+    .split('.')
+    .reverse()
+    .map((l) => (l === '*' ? '\\052' : l))
+    .join('\u0000');
+}
+
 /** Canonical DNS order (labels compared right to left), which Route 53 also uses for listing. */
 export function compareNames(a: string, b: string): number {
-  const la = a.replace(/\.$/, '').split('.').reverse();
-  const lb = b.replace(/\.$/, '').split('.').reverse();
-  const n = Math.min(la.length, lb.length);
-  for (let i = 0; i < n; i++) {
-    const x = la[i] === '*' ? '\\052' : la[i]!;
-    const y = lb[i] === '*' ? '\\052' : lb[i]!;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return la.length - lb.length;
+  const x = nameSortKey(a);
+  const y = nameSortKey(b);
+  return x === y ? 0 : x < y ? -1 : 1;
 }
 
 export function sameRRSet(a: RRSet, b: RRSet): boolean {
