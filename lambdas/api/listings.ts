@@ -113,18 +113,39 @@ class Writer {
     if (problems.length > 0) throw ApiError.fromProblems(409, problems);
   }
 
-  async upsert(it: UpsertIntent, first: StoredListing | undefined): Promise<Outcome> {
-    const { table, journal } = this.deps;
+  /**
+   * Optimistic write of one item: `attempt` gets the stored state (the batch read first, a fresh
+   * read after a conflict) and returns the outcome, or throws ConflictError when its conditional
+   * write found the item changed meanwhile; then it is tried again, a bounded number of times.
+   * An ifVersion that does not match is a conflict outcome without writing.
+   */
+  private async retrying(
+    it: UpsertIntent | RemoveIntent,
+    first: StoredListing | undefined,
+    attempt: (cur: StoredListing | undefined, network: string) => Promise<Outcome>,
+  ): Promise<Outcome> {
     const network = formatNetwork(it.network);
-    for (let attempt = 0; attempt < this.attempts; attempt++) {
-      if (attempt > 0) await backoff(attempt);
-      const cur = attempt === 0 ? first : await table.get(it.list, it.network);
+    for (let n = 0; n < this.attempts; n++) {
+      if (n > 0) await backoff(n);
+      const cur = n === 0 ? first : await this.deps.table.get(it.list, it.network);
       if (it.ifVersion !== undefined && (cur?.version ?? 0) !== it.ifVersion) {
         return {
           result: { list: it.list, network, status: 'conflict', version: cur?.version ?? null },
           problem: versionProblem(it.index, it.list, network, it.ifVersion, cur),
         };
       }
+      try {
+        return await attempt(cur, network);
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e;
+      }
+    }
+    return { result: { list: it.list, network, status: 'conflict', version: null }, problem: gaveUp(it.index, it.list, network, this.attempts) };
+  }
+
+  upsert(it: UpsertIntent, first: StoredListing | undefined): Promise<Outcome> {
+    const { table, journal } = this.deps;
+    return this.retrying(it, first, async (cur, network) => {
       const now = this.now();
       const nowIso = now.toISOString();
       // An expired entry no longer exists as far as answers go: re-listing it starts afresh.
@@ -167,28 +188,14 @@ class Writer {
         after: auditState({ ...next, version: (expected ?? 0) + 1 }),
         ...(note ? { note } : {}),
       });
-      try {
-        const stored = await table.putAudited(next, expected, { tableName: journal.tableName, item: audit.item });
-        return { result: { list: it.list, network, status: live ? 'updated' : 'created', version: stored.version, ...(note ? { note } : {}) } };
-      } catch (e) {
-        if (!(e instanceof ConflictError)) throw e;
-      }
-    }
-    return { result: { list: it.list, network, status: 'conflict', version: null }, problem: gaveUp(it.index, it.list, network, this.attempts) };
+      const stored = await table.putAudited(next, expected, { tableName: journal.tableName, item: audit.item });
+      return { result: { list: it.list, network, status: live ? 'updated' : 'created', version: stored.version, ...(note ? { note } : {}) } };
+    });
   }
 
-  async remove(it: RemoveIntent, first: StoredListing | undefined): Promise<Outcome> {
+  remove(it: RemoveIntent, first: StoredListing | undefined): Promise<Outcome> {
     const { table, journal } = this.deps;
-    const network = formatNetwork(it.network);
-    for (let attempt = 0; attempt < this.attempts; attempt++) {
-      if (attempt > 0) await backoff(attempt);
-      const cur = attempt === 0 ? first : await table.get(it.list, it.network);
-      if (it.ifVersion !== undefined && (cur?.version ?? 0) !== it.ifVersion) {
-        return {
-          result: { list: it.list, network, status: 'conflict', version: cur?.version ?? null },
-          problem: versionProblem(it.index, it.list, network, it.ifVersion, cur),
-        };
-      }
+    return this.retrying(it, first, async (cur, network) => {
       if (!cur || cur.exclusion !== it.exclusion) {
         const note =
           cur === undefined
@@ -207,14 +214,9 @@ class Writer {
         at: nowIso,
         before: auditState(cur),
       });
-      try {
-        await table.deleteAudited(it.list, it.network, cur.version, { tableName: journal.tableName, item: audit.item });
-        return { result: { list: it.list, network, status: it.exclusion ? 'removed' : 'delisted', version: cur.version } };
-      } catch (e) {
-        if (!(e instanceof ConflictError)) throw e;
-      }
-    }
-    return { result: { list: it.list, network, status: 'conflict', version: null }, problem: gaveUp(it.index, it.list, network, this.attempts) };
+      await table.deleteAudited(it.list, it.network, cur.version, { tableName: journal.tableName, item: audit.item });
+      return { result: { list: it.list, network, status: it.exclusion ? 'removed' : 'delisted', version: cur.version } };
+    });
   }
 
   async run<I extends UpsertIntent | RemoveIntent>(intents: readonly I[], f: (it: I, first: StoredListing | undefined) => Promise<Outcome>): Promise<APIGatewayProxyResult> {
