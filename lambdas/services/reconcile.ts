@@ -18,6 +18,8 @@ export interface ReconcileReport {
   upserts: number;
   deletes: number;
   batches: number;
+  /** Requests refused because the zone moved meanwhile, repaired and sent again. */
+  refused: number;
   dryRun: boolean;
   /** The apex SOA's TTL/minimum were not negativeTtl and were (or, dry, would be) set. */
   soaUpdated: boolean;
@@ -57,6 +59,7 @@ export async function reconcileZone(
     upserts: 0,
     deletes: 0,
     batches: 0,
+    refused: 0,
     dryRun: opts.dryRun === true,
     soaUpdated: false,
   };

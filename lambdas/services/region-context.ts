@@ -27,8 +27,22 @@ export interface ContextOptions {
    * (undefined = did not exist). When given, `before` contexts are built too.
    */
   previous?: ReadonlyMap<string, Listing | undefined>;
-  /** The prefix census, if the caller read it already (one read for many calls); read here otherwise. */
-  lengths?: PrefixLengths;
+  /** What every region needs, if the caller read it already (once for many calls); read here otherwise. */
+  shared?: SharedReads;
+}
+
+/** Reads every region's context needs: the prefix census, and the IPv4 listings wider than a partition. */
+export interface SharedReads {
+  lengths: PrefixLengths;
+  /** IPv4 listings wider than /16 (all in one partition), when the census says there may be any. */
+  wide: StoredListing[];
+}
+
+export async function readShared(table: ListingsTable, maxWidth4: number): Promise<SharedReads> {
+  // The prefix lengths in use: covering listings can only have one of them.
+  const lengths = await table.prefixLengths();
+  const anyWide4 = lengths[4] === undefined || [...lengths[4]].some((p) => p < shardBits(4));
+  return { lengths, wide: maxWidth4 < shardBits(4) && anyWide4 ? await table.wide() : [] };
 }
 
 export interface RegionContexts {
@@ -71,11 +85,7 @@ export async function loadRegionContexts(
     group.push(r);
     byShard.set(key, group);
   }
-  // The prefix lengths in use: covering listings can only have one of them.
-  const lengths = opts.lengths ?? (await table.prefixLengths());
-  // IPv4 listings wider than a partition sit in one partition: read it once for all regions.
-  const anyWide4 = lengths[4] === undefined || [...lengths[4]].some((p) => p < shardBits(4));
-  const wide = regions.some((r) => r.family === 4) && opts.maxWidth4 < shardBits(4) && anyWide4 ? await table.wide() : [];
+  const { lengths, wide } = opts.shared ?? (await readShared(table, opts.maxWidth4));
 
   // Covering listings of every region not served from a partition snapshot, in few batched reads.
   const single = [...byShard.values()].filter((g) => !(g.length >= SNAPSHOT_THRESHOLD && g[0]!.prefix >= shardBits(g[0]!.family))).flat();

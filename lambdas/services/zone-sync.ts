@@ -10,7 +10,7 @@ import type { RecentWrites } from '../core/recent-writes.js';
 import { inScope, planRegion, type RegionPlan } from '../core/zone-plan.js';
 import type { ListingsTable } from '../adapters/listings-table.js';
 import { refusedChanges, type Route53Zone } from '../adapters/route53-zone.js';
-import { type ContextOptions, loadRegionContexts } from './region-context.js';
+import { type ContextOptions, loadRegionContexts, readShared } from './region-context.js';
 
 export interface SyncDeps {
   readonly cfg: ZoneConfig;
@@ -147,9 +147,9 @@ export async function syncRegions(deps: SyncDeps, changed: Iterable<Network>, op
  * partly filled one of a chunk waits for the next chunk's changes. Throws InvalidChangeBatch when
  * Route 53 refuses a request that cannot be repaired (the zone is not what the plans assumed).
  *
- * CREATE, not UPSERT, even for wildcards that another batch (planned from a table that ran ahead
- * of the stream) may have written already: measured on a 100,000-listing import, the occasional
- * refused-and-repaired request costs fewer requests than doubling every wildcard.
+ * New rrsets are CREATEd (half the cost of UPSERT) unless this process wrote them lately
+ * (deps.recentWrites): only those are likely to exist already, written by a batch planned from a
+ * table that ran ahead of the stream. Any other refusal is repaired and sent again.
  */
 async function pipelinedSync(
   deps: SyncDeps,
@@ -158,8 +158,8 @@ async function pipelinedSync(
   opts: SyncOptions,
   report: SyncReport,
 ): Promise<void> {
-  // One census read for all chunks: the chunks' reads start after it, as they would after their own.
-  contextOptions = { ...contextOptions, lengths: await deps.table.prefixLengths() };
+  // The census and the wide partition once for all chunks (the chunks' reads start after them).
+  contextOptions = { ...contextOptions, shared: await readShared(deps.table, contextOptions.maxWidth4) };
   const chunks: Network[][] = [];
   const size = deps.chunkRegions ?? CHUNK_REGIONS;
   for (let i = 0; i < regions.length; i += size) chunks.push(regions.slice(i, i + size));
@@ -216,7 +216,7 @@ async function pipelinedSync(
 export async function applyChanges(
   zone: Route53Zone,
   changes: readonly Change[],
-  report: Pick<SyncReport, 'creates' | 'upserts' | 'deletes' | 'batches'> & { refused?: number },
+  report: Pick<SyncReport, 'creates' | 'upserts' | 'deletes' | 'batches' | 'refused'>,
   deadline?: number,
 ): Promise<void> {
   for (const batch of packBatches(changes)) await applyBatch(zone, batch, report, deadline, 0);
@@ -230,7 +230,7 @@ export async function applyChanges(
 async function applyBatch(
   zone: Route53Zone,
   batch: readonly Change[],
-  report: Pick<SyncReport, 'creates' | 'upserts' | 'deletes' | 'batches'> & { refused?: number },
+  report: Pick<SyncReport, 'creates' | 'upserts' | 'deletes' | 'batches' | 'refused'>,
   deadline: number | undefined,
   depth: number,
 ): Promise<void> {
@@ -239,7 +239,7 @@ async function applyBatch(
   } catch (e) {
     const repaired = (e as Error).name === 'InvalidChangeBatch' && depth < 3 ? repairRefused(batch, refusedChanges((e as Error).message)) : undefined;
     if (!repaired) throw e;
-    if (report.refused !== undefined) report.refused++;
+    report.refused++;
     for (const b of packBatches(repaired)) await applyBatch(zone, b, report, deadline, depth + 1);
     return;
   }

@@ -6,14 +6,10 @@ import { toItem } from '../../lambdas/adapters/listing-item.js';
 import { ListingsTable } from '../../lambdas/adapters/listings-table.js';
 import { CENSUS_KEY } from '../../lambdas/adapters/table-schema.js';
 import { parseNetwork } from '../../lambdas/core/ip.js';
-import type { Listing } from '../../lambdas/core/listing.js';
 import { reconcileZone } from '../../lambdas/services/reconcile.js';
 import { type DynamoDbLocal, ensureTables, startDynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
-import { startSyncEnv, type SyncEnv, zoneDiff } from './sync-env.js';
+import { L, startSyncEnv, type SyncEnv, zoneDiff } from './sync-env.js';
 
-const L = (list: string, net: string, extra: Partial<Listing> = {}): Listing => ({
-  list, network: parseNetwork(net), reason: 'test', source: 'test', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', exclusion: false, ...extra,
-});
 const lengths = (s: ReadonlySet<number> | undefined) => (s ? [...s].sort((a, b) => a - b) : s);
 
 let ddb: DynamoDbLocal;

@@ -1,15 +1,10 @@
 // A stream that lags behind the table: a batch plans from the newer table and writes rrsets that a
 // later batch's plan(before) believes absent. Remembering what was written sends those as UPSERT.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseNetwork } from '../../lambdas/core/ip.js';
-import type { Listing } from '../../lambdas/core/listing.js';
 import { RecentWrites } from '../../lambdas/core/recent-writes.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
-import { startSyncEnv, zoneDiff } from './sync-env.js';
+import { L, startSyncEnv, zoneDiff } from './sync-env.js';
 
-const L = (list: string, net: string, extra: Partial<Listing> = {}): Listing => ({
-  list, network: parseNetwork(net), reason: 'test', source: 'test', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', exclusion: false, ...extra,
-});
 
 let ddb: DynamoDbLocal;
 beforeAll(async () => {

@@ -8,7 +8,8 @@ import { ListingsTable } from '../../lambdas/adapters/listings-table.js';
 import { Route53Zone } from '../../lambdas/adapters/route53-zone.js';
 import { ZoneLock } from '../../lambdas/adapters/zone-lock.js';
 import { rrsetKey, type RRSet } from '../../lambdas/core/rrset.js';
-import type { ZoneConfig } from '../../lambdas/core/listing.js';
+import { parseNetwork } from '../../lambdas/core/ip.js';
+import type { Listing, ZoneConfig } from '../../lambdas/core/listing.js';
 import { effectiveListings } from '../../lambdas/core/semantics.js';
 import { planZone } from '../../lambdas/core/zone-plan.js';
 import { createStreamSyncHandler } from '../../lambdas/handlers/stream-sync.js';
@@ -46,6 +47,11 @@ export const SYNC_CFG: ZoneConfig = {
   nameservers: ['ns1.bl.test'],
   hostmaster: 'hostmaster@bl.test',
 };
+
+/** A listing of `net` in `list` for the sync tests. */
+export const L = (list: string, net: string, extra: Partial<Listing> = {}): Listing => ({
+  list, network: parseNetwork(net), reason: 'test', source: 'test', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', exclusion: false, ...extra,
+});
 
 let tableCounter = 0;
 

@@ -9,11 +9,8 @@ import { reconcileZone } from '../../lambdas/services/reconcile.js';
 import { sweepExpired } from '../../lambdas/services/sweeper.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
 import { networkArb } from '../core/arbitraries.js';
-import { startSyncEnv, type SyncEnv, zoneDiff } from './sync-env.js';
+import { L, startSyncEnv, type SyncEnv, zoneDiff } from './sync-env.js';
 
-const L = (list: string, net: string, extra: Partial<Listing> = {}): Listing => ({
-  list, network: parseNetwork(net), reason: 'test', source: 'test', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', exclusion: false, ...extra,
-});
 const now = () => Date.now() / 1000;
 
 let ddb: DynamoDbLocal;
