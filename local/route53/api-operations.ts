@@ -3,7 +3,7 @@
 // by tests against the real @aws-sdk/client-route-53).
 import { parseChangeRequest } from './change-request.js';
 import { ApiError, invalidChangeBatch, MESSAGES } from './errors.js';
-import { compareAscii, labelsToKey, NameError, nameKey, parseName, sortKey } from './names.js';
+import { compareAscii, labelsToKey, listingKey, NameError, nameKey, parseName, sortKey } from './names.js';
 import { ROUTE53_TYPES } from './record-values.js';
 import type { TokenBucket } from './token-bucket.js';
 import { validateChangeBatch } from './validate-changes.js';
@@ -270,12 +270,13 @@ function listResourceRecordSets(ctx: ApiContext, req: OpRequest): OpResponse {
   if (startType !== null && !(ROUTE53_TYPES as readonly string[]).includes(startType)) {
     throw new ApiError('InvalidInput', `Invalid type: ${startType}`);
   }
-  const all = zone.sorted();
+  const order = ctx.store.listingOrder;
+  const all = zone.sorted(order);
   let start = 0;
   if (startName !== null) {
     let k: string;
     try {
-      k = sortKey(nameKey(startName));
+      k = listingKey(nameKey(startName), order);
     } catch {
       throw new ApiError('InvalidInput', `Invalid name: ${startName}`);
     }
@@ -286,7 +287,7 @@ function listResourceRecordSets(ctx: ApiContext, req: OpRequest): OpResponse {
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       const r = all[mid]!;
-      const c = compareAscii(sortKey(r.name), k) || compareAscii(r.type, t);
+      const c = compareAscii(listingKey(r.name, order), k) || compareAscii(r.type, t);
       if (c < 0) lo = mid + 1;
       else hi = mid;
     }

@@ -8,7 +8,7 @@ import { type ApiContext, createZone, type Stats } from './api-operations.js';
 import { createApiServer } from './api-server.js';
 import { startDnsServer } from './dns-server.js';
 import { type FaultCode, Faults } from './faults.js';
-import { displayName } from './names.js';
+import { displayName, type WildcardOrder } from './names.js';
 import { loadStore, saveStore } from './persistence.js';
 import { TokenBucket } from './token-bucket.js';
 import { ZoneStore } from './zone-store.js';
@@ -29,6 +29,12 @@ export interface Route53StandInOptions {
   priorRequestWindowMs?: number;
   /** Route 53's default quota of rrsets per hosted zone (default 10,000). */
   maxRRSetsPerZone?: number;
+  /**
+   * Where ListResourceRecordSets sorts a wildcard label: 'ascii' (default) as the raw `*`, before
+   * digits, as Route 53 documents; 'escaped' as its written form `\052`, after digits. Tests use
+   * the second to check that callers do not depend on either.
+   */
+  wildcardOrder?: WildcardOrder;
 }
 
 export interface Route53StandIn {
@@ -46,11 +52,12 @@ export interface Route53StandIn {
   close(): Promise<void>;
 }
 
-export type { FaultCode };
+export type { FaultCode, WildcardOrder };
 
 export async function startRoute53StandIn(opts: Route53StandInOptions = {}): Promise<Route53StandIn> {
   const host = opts.host ?? '127.0.0.1';
   const store = opts.dataFile ? loadStore(opts.dataFile) : new ZoneStore();
+  store.listingOrder = opts.wildcardOrder ?? 'ascii';
   const throttle = opts.throttle === undefined ? { burst: 50, ratePerSecond: 10 } : opts.throttle;
   const stats: Stats = { requests: {}, throttled: 0, changesApplied: 0, recordChanges: 0 };
   const faults = new Faults();

@@ -115,12 +115,39 @@ export function parentKey(key: string): string {
 }
 
 /**
- * Route 53's listing order: the name with its labels reversed and the trailing dot kept,
- * compared as ASCII text ("org.example.bl.10." < "org.example.bl.2."). Because the dots take
- * part, names with characters below '.' such as '-' sort the way Route 53 documents.
+ * ListHostedZonesByName's order: the name in key form (escapes kept) with its labels reversed and
+ * the trailing dot kept, compared as ASCII text ("org.example.bl.10." < "org.example.bl.2."). The
+ * API reference for ListHostedZonesByName: "The labels are reversed and alphabetized using the
+ * escaped value" (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHostedZonesByName.html).
+ * Record sets are listed in a different order: see listingKey.
  */
 export function sortKey(key: string): string {
   return key === '.' ? '.' : keyLabels(key).reverse().join('.') + '.';
+}
+
+/**
+ * Where a wildcard label sorts in ListResourceRecordSets: 'ascii' (the default, Route 53's
+ * documented order) compares the raw octets, so `*` (42) sorts before '-' (45), '.' and the digits;
+ * 'escaped' compares the name as it is written back (`\052`: after the digits, before the letters).
+ * The second exists so that tests can check that callers do not depend on the first.
+ */
+export type WildcardOrder = 'ascii' | 'escaped';
+
+/**
+ * ListResourceRecordSets' order (then by type). The API reference
+ * (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html,
+ * "Sort order"): "ListResourceRecordSets sorts results first by DNS name with the labels reversed,
+ * for example: com.example.www. Note the trailing dot, which can change the sort order when the
+ * record name contains characters that appear before . (decimal 46) in the ASCII table. These
+ * characters include the following: ! " # $ % & ' ( ) * + , -". The list only makes sense for the
+ * raw characters (escaped, each would start with '\', 92), so the labels are compared raw: a
+ * wildcard sorts as `*` (before "0"), although the response writes it as `\052`. The dots take
+ * part too, so "a-b" sorts before "a". (A label holding a raw '.' would be ambiguous here; the
+ * stand-in's names never do in practice.)
+ */
+export function listingKey(key: string, order: WildcardOrder = 'ascii'): string {
+  if (order === 'escaped') return sortKey(key);
+  return key === '.' ? '.' : keyLabels(key).reverse().map(unescapeLabel).join('.') + '.';
 }
 
 export function compareAscii(a: string, b: string): number {

@@ -3,7 +3,7 @@
 // (RFC 1034 §4.3.2: empty non-terminals exist), and it is kept up to date on every change so
 // lookups stay O(labels).
 import { randomBytes } from 'node:crypto';
-import { compareAscii, isAtOrBelow, parentKey, sortKey } from './names.js';
+import { compareAscii, isAtOrBelow, listingKey, parentKey, type WildcardOrder } from './names.js';
 
 export interface StoredRRSet {
   name: string; // key form
@@ -37,7 +37,7 @@ export class Zone {
   private readonly sets = new Map<string, Map<string, StoredRRSet>>();
   /** name -> number of owner names at or below it (within the zone). */
   private readonly below = new Map<string, number>();
-  private sortedCache: StoredRRSet[] | undefined;
+  private readonly sortedCache = new Map<WildcardOrder, StoredRRSet[]>();
   private count = 0;
 
   constructor(
@@ -87,7 +87,7 @@ export class Zone {
         }
       }
     }
-    this.sortedCache = undefined;
+    this.sortedCache.clear();
   }
 
   private adjustBelow(name: string, delta: number): void {
@@ -99,21 +99,28 @@ export class Zone {
     }
   }
 
-  /** All rrsets in Route 53's listing order (reversed-label name as ASCII, then type). */
-  sorted(): StoredRRSet[] {
-    if (!this.sortedCache) {
+  /**
+   * All rrsets in ListResourceRecordSets' order: the name with its labels reversed, compared as
+   * ASCII (a wildcard as the raw `*` unless `order` says otherwise; see listingKey), then type.
+   */
+  sorted(order: WildcardOrder = 'ascii'): StoredRRSet[] {
+    let cached = this.sortedCache.get(order);
+    if (!cached) {
       const all: Array<{ k: string; r: StoredRRSet }> = [];
-      for (const types of this.sets.values()) for (const r of types.values()) all.push({ k: sortKey(r.name), r });
+      for (const types of this.sets.values()) for (const r of types.values()) all.push({ k: listingKey(r.name, order), r });
       all.sort((a, b) => compareAscii(a.k, b.k) || compareAscii(a.r.type, b.r.type));
-      this.sortedCache = all.map((x) => x.r);
+      cached = all.map((x) => x.r);
+      this.sortedCache.set(order, cached);
     }
-    return this.sortedCache;
+    return cached;
   }
 }
 
 export class ZoneStore {
   readonly zones = new Map<string, Zone>(); // insertion order = creation order
   readonly changes = new Map<string, ChangeRecord>();
+  /** Where ListResourceRecordSets sorts a wildcard label (Route53StandInOptions.wildcardOrder). */
+  listingOrder: WildcardOrder = 'ascii';
 
   zone(id: string): Zone | undefined {
     return this.zones.get(id);

@@ -1,6 +1,9 @@
 // ListResourceRecordSets order and paging, as Route 53 does them: names with labels reversed
-// compared as ASCII text (so "10" before "2", the wildcard as "\052", "a-b" before "a"), then type;
-// at most 300 a page; StartRecordName/Type start at the first rrset at or after them.
+// compared as ASCII text (so "10" before "2", "a-b" before "a"), then type; at most 300 a page;
+// StartRecordName/Type start at the first rrset at or after them. The wildcard label sorts as the
+// raw "*" (ASCII 42, before the digits), as the API reference's "Sort order" lists it among the
+// characters before ".", although names come back written as "\052". The stand-in's option
+// wildcardOrder: 'escaped' sorts it as the written "\052" instead (after the digits).
 import { ListResourceRecordSetsCommand, type ResourceRecordSet, type Route53Client } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Route53StandIn } from '../../local/route53/index.js';
@@ -14,23 +17,23 @@ const Z = 'bl.example.org.';
 const EXPECTED: Array<[string, string]> = [
   [Z, 'NS'],
   [Z, 'SOA'],
+  [`\\052.0.0.127.${Z}`, 'A'],
+  [`\\052.0.0.127.${Z}`, 'TXT'],
   [`10.0.0.127.${Z}`, 'A'],
   [`10.0.0.127.${Z}`, 'TXT'],
   [`2.0.0.127.${Z}`, 'A'],
-  [`\\052.0.0.127.${Z}`, 'A'],
-  [`\\052.0.0.127.${Z}`, 'TXT'],
   [`a-b.0.0.127.${Z}`, 'A'],
   [`a.0.0.127.${Z}`, 'A'],
   [`b.a.0.0.127.${Z}`, 'A'],
   [`x.${Z}`, 'A'],
 ];
 
-beforeAll(async () => {
-  standIn = await startStandIn();
-  client = sdkClient(standIn.endpoint);
-  zone = await standIn.createZone('bl.example.org');
-  // Sent in a scrambled order, with mixed case.
-  await send(client, zone, [
+/** The same rrsets when the wildcard sorts as its escaped text (wildcardOrder: 'escaped'). */
+const EXPECTED_ESCAPED: Array<[string, string]> = [...EXPECTED.slice(0, 2), ...EXPECTED.slice(4, 7), ...EXPECTED.slice(2, 4), ...EXPECTED.slice(7)];
+
+/** Creates the test rrsets, sent in a scrambled order, with mixed case. */
+async function fill(c: Route53Client, zoneId: string): Promise<void> {
+  await send(c, zoneId, [
     rr('CREATE', `X.${Z}`, 'A', 300, ['192.0.2.1']),
     rr('CREATE', `b.a.0.0.127.${Z}`, 'A', 300, ['192.0.2.1']),
     rr('CREATE', `2.0.0.127.${Z}`, 'A', 300, ['127.0.0.2']),
@@ -41,6 +44,13 @@ beforeAll(async () => {
     rr('CREATE', `A-B.0.0.127.${Z}`, 'A', 300, ['192.0.2.1']),
     rr('CREATE', `10.0.0.127.${Z}`, 'A', 300, ['127.0.0.2']),
   ]);
+}
+
+beforeAll(async () => {
+  standIn = await startStandIn();
+  client = sdkClient(standIn.endpoint);
+  zone = await standIn.createZone('bl.example.org');
+  await fill(client, zone);
 });
 afterAll(async () => {
   client.destroy();
@@ -74,8 +84,8 @@ describe('ListResourceRecordSets', () => {
     }
     expect(seen).toEqual(EXPECTED);
     expect(nexts).toEqual([
-      [`10.0.0.127.${Z}`, 'TXT'],
       [`\\052.0.0.127.${Z}`, 'TXT'],
+      [`2.0.0.127.${Z}`, 'A'],
       [`b.a.0.0.127.${Z}`, 'A'],
     ]);
   });
@@ -89,11 +99,13 @@ describe('ListResourceRecordSets', () => {
           )
         ).ResourceRecordSets,
       );
-    expect(await from(`2.0.0.127.BL.example.org`)).toEqual(EXPECTED.slice(4, 6)); // case-insensitive, no trailing dot
-    expect(await from(`1.0.0.127.${Z}`)).toEqual(EXPECTED.slice(2, 4)); // absent: "1." sorts before "10."
-    expect(await from(`10.0.0.127.${Z}`, 'MX')).toEqual(EXPECTED.slice(3, 5)); // A < MX <= TXT
-    expect(await from(`*.0.0.127.${Z}`)).toEqual(EXPECTED.slice(5, 7));
-    expect(await from(`\\052.0.0.127.${Z}`, 'TXT')).toEqual(EXPECTED.slice(6, 8));
+    expect(await from(`2.0.0.127.BL.example.org`)).toEqual(EXPECTED.slice(6, 8)); // case-insensitive, no trailing dot
+    expect(await from(`1.0.0.127.${Z}`)).toEqual(EXPECTED.slice(4, 6)); // absent: "1." sorts before "10."
+    expect(await from(`0.0.0.127.${Z}`)).toEqual(EXPECTED.slice(4, 6)); // absent: "*" sorts before "0"
+    expect(await from(`10.0.0.127.${Z}`, 'MX')).toEqual(EXPECTED.slice(5, 7)); // A < MX <= TXT
+    expect(await from(`*.0.0.127.${Z}`)).toEqual(EXPECTED.slice(2, 4));
+    expect(await from(`\\052.0.0.127.${Z}`, 'TXT')).toEqual(EXPECTED.slice(3, 5));
+    expect(await from(`0.127.${Z}`)).toEqual(EXPECTED.slice(2, 4)); // the wildcard's parent comes just before it
     expect(await from(`zzz.${Z}`)).toEqual([]);
   });
 
@@ -123,5 +135,31 @@ describe('ListResourceRecordSets', () => {
     const names = [...first.ResourceRecordSets!, ...rest.ResourceRecordSets!].slice(2).map((r) => r.Name!.split('.')[0]);
     expect(names.slice(0, 5)).toEqual(['0', '1', '10', '100', '101']);
     expect(names.indexOf('2')).toBe(names.indexOf('199') + 1);
+  });
+
+  it("sorts the wildcard as the raw '*' (before digits, so the parent's children come after it) but writes it as \\052", async () => {
+    const out = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone, StartRecordName: `127.${Z}` }));
+    const names = (out.ResourceRecordSets ?? []).map((r) => r.Name!);
+    expect(names.indexOf(`\\052.0.0.127.${Z}`)).toBeLessThan(names.indexOf(`10.0.0.127.${Z}`));
+    expect(names.some((n) => n.includes('*'))).toBe(false);
+  });
+});
+
+describe("ListResourceRecordSets with wildcardOrder: 'escaped'", () => {
+  it('sorts the wildcard as its written form \\052, after the digits (and starts from it in that order)', async () => {
+    const escaped = await startStandIn({ wildcardOrder: 'escaped' });
+    const c = sdkClient(escaped.endpoint);
+    try {
+      const id = await escaped.createZone('bl.example.org');
+      await fill(c, id);
+      const all = await c.send(new ListResourceRecordSetsCommand({ HostedZoneId: id }));
+      expect(pairs(all.ResourceRecordSets)).toEqual(EXPECTED_ESCAPED);
+      const from = await c.send(new ListResourceRecordSetsCommand({ HostedZoneId: id, StartRecordName: `*.0.0.127.${Z}`, MaxItems: 3 }));
+      expect(pairs(from.ResourceRecordSets)).toEqual(EXPECTED_ESCAPED.slice(5, 8));
+      expect(from.NextRecordName).toBe(`a.0.0.127.${Z}`);
+    } finally {
+      c.destroy();
+      await escaped.close();
+    }
   });
 });
