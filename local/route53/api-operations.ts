@@ -5,6 +5,7 @@ import { parseChangeRequest } from './change-request.js';
 import { ApiError, invalidChangeBatch, MESSAGES } from './errors.js';
 import { compareAscii, labelsToKey, listingKey, NameError, nameKey, parseName, sortKey } from './names.js';
 import { ROUTE53_TYPES } from './record-values.js';
+import { testDnsAnswer } from './test-dns-answer.js';
 import type { TokenBucket } from './token-bucket.js';
 import { validateChangeBatch } from './validate-changes.js';
 import type { NodeObject, XmlObject } from './xml.js';
@@ -332,4 +333,5 @@ export const OPERATIONS: Operation[] = [
   { name: 'ChangeResourceRecordSets', method: 'POST', path: new RegExp(`^/2013-04-01/hostedzone/${ID}/rrset/?$`), handle: changeResourceRecordSets },
   { name: 'ListResourceRecordSets', method: 'GET', path: new RegExp(`^/2013-04-01/hostedzone/${ID}/rrset/?$`), handle: listResourceRecordSets },
   { name: 'GetChange', method: 'GET', path: new RegExp(`^/2013-04-01/change/${ID}/?$`), handle: getChange },
+  { name: 'TestDNSAnswer', method: 'GET', path: /^\/2013-04-01\/testdnsanswer\/?$/, handle: testDnsAnswer },
 ];
