@@ -57,6 +57,7 @@ import { type ListDef, validateZoneConfig, type ZoneConfig } from '../lambdas/co
 import { MANIFEST_NAME } from '../lambdas/services/export-manifest.js';
 import { ALIAS_DATA, DEFAULT_EXPORT_PREFIX } from '../lambdas/services/export.js';
 import { STREAM_BATCH_SIZE, STREAM_BATCHING_WINDOW_MS } from '../lambdas/services/zone-sync.js';
+import { CANARY_FUNCTION_ID, ZoneCanary } from './zone-canary.js';
 
 /** Environment variable naming the export function (stream-sync invokes it after changes). */
 export const EXPORT_FUNCTION_NAME_ENV = 'EXPORT_FUNCTION_NAME';
@@ -126,6 +127,10 @@ export interface DnsblPublisherProps {
   readonly exportSchedule?: events.Schedule;
   /** @default rate(1 minute) */
   readonly sweeperSchedule?: events.Schedule;
+  /** How often the canary checks the zone's answers (TestDNSAnswer). @default rate(5 minutes) */
+  readonly canarySchedule?: events.Schedule;
+  /** TestDNSAnswer requests per canary run (they share Route 53's account rate with the zone writer). @default 20 */
+  readonly canaryMaxCalls?: number;
   /** @default { rateLimit: 50, burstLimit: 100 } */
   readonly apiThrottle?: ApiThrottle;
   /** Removal policy of the tables, buckets and log groups. @default RemovalPolicy.RETAIN */
@@ -205,6 +210,8 @@ export class DnsblPublisher extends Construct {
   readonly sweeperFunction: nodejs.NodejsFunction;
   readonly exportFunction: nodejs.NodejsFunction;
   readonly apiFunction: nodejs.NodejsFunction;
+  /** The canary: its function, schedule and WrongAnswers alarm (lib/zone-canary.ts). */
+  readonly canary: ZoneCanary;
   readonly alarms: cw.Alarm[] = [];
   readonly dashboard: cw.Dashboard;
   readonly acknowledgements: NagAcknowledgement[] = [];
@@ -708,6 +715,20 @@ export class DnsblPublisher extends Construct {
     // ---------------------------------------------------------------- operator API
     this.api = this.makeApi(throttle, props);
 
+    // ---------------------------------------------------------------- canary (checks the zone's answers)
+    this.canary = new ZoneCanary(this, 'ZoneCanary', {
+      zoneName,
+      listingsTable: this.listingsTable,
+      journalTable: this.journalTable,
+      alarmTopic: this.alarmTopic,
+      makeFunction: (spec) => this.makeFunction(env, spec),
+      acknowledge: (scope, id, reason) => this.ack(scope, id, reason),
+      tracing: this.tracing,
+      ...(props.canarySchedule ? { schedule: props.canarySchedule } : {}),
+      ...(props.canaryMaxCalls !== undefined ? { maxCalls: props.canaryMaxCalls } : {}),
+    });
+    this.alarms.push(this.canary.alarm);
+
     // ---------------------------------------------------------------- alarms and dashboard
     this.dashboard = this.makeAlarmsAndDashboard();
 
@@ -788,7 +809,7 @@ export class DnsblPublisher extends Construct {
       'AwsSolutions-L1',
       'Pinned to nodejs20.x on purpose: the project targets Node 20 (package.json engines, esbuild target node20, tests); the runtime moves with the toolchain in one change.',
     );
-    if (this.tracing && spec.id !== 'StreamSync') {
+    if (this.tracing && spec.id !== 'StreamSync' && spec.id !== CANARY_FUNCTION_ID) {
       this.ack(
         role,
         'AwsSolutions-IAM5[Resource::*]',

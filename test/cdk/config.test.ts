@@ -132,6 +132,8 @@ describe('DnsblPublisher in another app, every option set (no bundling)', () => 
       reconcileSchedule: events.Schedule.rate(Duration.minutes(30)),
       exportSchedule: events.Schedule.rate(Duration.minutes(10)),
       sweeperSchedule: events.Schedule.rate(Duration.minutes(2)),
+      canarySchedule: events.Schedule.rate(Duration.minutes(20)),
+      canaryMaxCalls: 10,
       apiThrottle: { rateLimit: 5, burstLimit: 10 },
       removalPolicy: RemovalPolicy.DESTROY,
       exportPrefix: 'files/dnsbl',
@@ -162,7 +164,8 @@ describe('DnsblPublisher in another app, every option set (no bundling)', () => 
   it('applies schedules, throttle, removal policy and the export folder', () => {
     const t = Template.fromJSON(json);
     const rates = resourcesOfType(json, 'AWS::Events::Rule').map(([, r]) => r.Properties!.ScheduleExpression).sort();
-    expect(rates).toEqual(['rate(10 minutes)', 'rate(2 minutes)', 'rate(30 minutes)']);
+    expect(rates).toEqual(['rate(10 minutes)', 'rate(2 minutes)', 'rate(20 minutes)', 'rate(30 minutes)']);
+    expect(json.Resources[logicalId(publisher.canary.function)]!.Properties!.Environment.Variables.CANARY_MAX_CALLS).toBe('10');
     t.hasResourceProperties('AWS::ApiGateway::Stage', {
       MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 })],
     });
@@ -205,9 +208,9 @@ describe('DnsblPublisher in another app, every option set (no bundling)', () => 
     });
   });
 
-  it('without tracing, only dynamodb:ListStreams uses Resource "*"', () => {
+  it('without tracing, only dynamodb:ListStreams and the canary\'s route53:TestDNSAnswer use Resource "*"', () => {
     const star = policyStatements(json).filter((s) => asArray(s.statement.Resource as unknown).includes('*'));
-    expect(star.map((s) => s.statement.Action)).toEqual(['dynamodb:ListStreams']);
+    expect(star.map((s) => s.statement.Action).sort()).toEqual(['dynamodb:ListStreams', 'route53:TestDNSAnswer']);
   });
 
   it('still passes cdk-nag, with acknowledgements matching the findings of this configuration', () => {

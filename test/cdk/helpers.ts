@@ -112,7 +112,7 @@ export function grantsOfRole(json: CfnTemplate, roleLogicalId: string): Map<stri
 }
 
 /** Actions that have no resource-level permissions and may therefore use Resource "*". */
-export const RESOURCE_STAR_ALLOWED = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams']);
+export const RESOURCE_STAR_ALLOWED = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams', 'route53:TestDNSAnswer']);
 
 /**
  * Removes every acknowledgement from the construct tree and runs the AwsSolutions pack directly:

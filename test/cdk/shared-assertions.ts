@@ -49,6 +49,7 @@ export function sharedAssertions(get: () => Synthesized): void {
         sweeper: logicalId(p.sweeperFunction),
         export: logicalId(p.exportFunction),
         api: logicalId(p.apiFunction),
+        canary: logicalId(p.canary.function),
       },
       role: {
         streamSync: logicalId(p.streamSyncFunction.role!),
@@ -56,6 +57,7 @@ export function sharedAssertions(get: () => Synthesized): void {
         sweeper: logicalId(p.sweeperFunction.role!),
         export: logicalId(p.exportFunction.role!),
         api: logicalId(p.apiFunction.role!),
+        canary: logicalId(p.canary.function.role!),
       },
     };
   };
@@ -143,7 +145,7 @@ export function sharedAssertions(get: () => Synthesized): void {
 
   // ------------------------------------------------------------------ functions
 
-  it('bundles five arm64 Node 20 ESM functions locally with esbuild (no Docker)', () => {
+  it('bundles six arm64 Node 20 ESM functions locally with esbuild (no Docker)', () => {
     const require = createRequire(import.meta.url);
     expect(() => require.resolve('esbuild')).not.toThrow();
     const { json, assembly } = get();
@@ -302,6 +304,8 @@ export function sharedAssertions(get: () => Synthesized): void {
         if (a === 'route53:ChangeResourceRecordSets') expect(writers).toEqual(expect.arrayContaining(roles));
         const res = asArray(statement.Resource as unknown);
         if (a === 'route53:GetChange') expect(res).toEqual([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':route53:::change/*']] }]);
+        // TestDNSAnswer has no resource-level permissions (the canary's only Route 53 action).
+        else if (a === 'route53:TestDNSAnswer') expect(res).toEqual(['*']);
         else expect(res).toEqual([zoneArn()]);
       }
     }
@@ -397,6 +401,13 @@ export function sharedAssertions(get: () => Synthesized): void {
         'dynamodb:DeleteItem': [L, J],
         'dynamodb:ConditionCheckItem': [L, J],
         'route53:ListResourceRecordSets': [Z],
+      },
+      [i.role.canary]: {
+        ...common(i.fn.canary),
+        'route53:TestDNSAnswer': ['*'],
+        'dynamodb:GetItem': [L],
+        'dynamodb:BatchGetItem': [L],
+        'dynamodb:Query': [L, byList, J, byTime],
       },
     };
     const canon = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort();
@@ -563,7 +574,7 @@ export function sharedAssertions(get: () => Synthesized): void {
 
   // ------------------------------------------------------------------ schedules, alarms, outputs
 
-  it('schedules reconcile (15 min), sweeper (1 min) and export (5 min)', () => {
+  it('schedules reconcile (15 min), sweeper (1 min), export (5 min) and the canary (5 min)', () => {
     const { json } = get();
     const i = ids();
     const rules = resourcesOfType(json, 'AWS::Events::Rule').map(([, r]) => r.Properties!);
@@ -571,13 +582,14 @@ export function sharedAssertions(get: () => Synthesized): void {
     expect(byTarget(i.fn.reconcile)).toEqual(['rate(15 minutes)']);
     expect(byTarget(i.fn.sweeper)).toEqual(['rate(1 minute)']);
     expect(byTarget(i.fn.export)).toEqual(['rate(5 minutes)']);
-    expect(rules).toHaveLength(3);
-    // EventBridge may invoke exactly these three.
+    expect(byTarget(i.fn.canary)).toEqual(['rate(5 minutes)']);
+    expect(rules).toHaveLength(4);
+    // EventBridge may invoke exactly these four.
     const perms = resourcesOfType(json, 'AWS::Lambda::Permission').filter(([, r]) => r.Properties!.Principal === 'events.amazonaws.com');
-    expect(perms.map(([, r]) => r.Properties!.FunctionName['Fn::GetAtt'][0]).sort()).toEqual([i.fn.export, i.fn.reconcile, i.fn.sweeper].sort());
+    expect(perms.map(([, r]) => r.Properties!.FunctionName['Fn::GetAtt'][0]).sort()).toEqual([i.fn.export, i.fn.reconcile, i.fn.sweeper, i.fn.canary].sort());
   });
 
-  it('alarms on queue depth, stream-sync errors, iterator age, drift, export failures and API 5xx, all to the topic', () => {
+  it('alarms on queue depth, stream-sync errors, iterator age, drift, export failures, API 5xx and canary wrong answers, all to the topic', () => {
     const { json, template } = get();
     const i = ids();
     const alarms = resourcesOfType(json, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties!);
@@ -598,6 +610,7 @@ export function sharedAssertions(get: () => Synthesized): void {
     expect(find('DriftFound')).toMatchObject({ Namespace: 'DnsblPublisher', Dimensions: [{ Name: 'Zone', Value: ZONE }], Threshold: 0 });
     expect(find('Errors', fnDim(i.fn.export))).toMatchObject({ Threshold: 0 });
     expect(find('5XXError')).toMatchObject({ Namespace: 'AWS/ApiGateway', Threshold: 0 });
+    expect(find('WrongAnswers')).toMatchObject({ Namespace: 'DnsblPublisher', Dimensions: [{ Name: 'Zone', Value: ZONE }], Threshold: 0 });
     // The topic is KMS-encrypted (rotating customer key CloudWatch may use) and TLS-only.
     const topic = json.Resources[i.topic]!.Properties!;
     const keyId = topic.KmsMasterKeyId['Fn::GetAtt'][0] as string;
