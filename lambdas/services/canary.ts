@@ -137,8 +137,9 @@ export async function runCanary(deps: CanaryDeps, opts: CanaryOptions = {}): Pro
   // ---------------------------------------------------------------- what to ask about
   const changed = await recentlyChanged(deps, now, settle, opts);
   const perNetwork = changed.map((n) => samplesAround(n.network, `changed ${n.text}`, rng));
-  const listed = await randomListed(deps, names, now, Math.ceil(maxCalls / 4), rng);
-  const random = Array.from({ length: Math.ceil(maxCalls / 4) }, (_, i) => randomAddress(rng, i % 4 === 3 ? 6 : 4));
+  // Each group as long as the whole budget: when one runs short, the others fill the run.
+  const listed = await randomListed(deps, names, now, maxCalls, rng);
+  const random = Array.from({ length: maxCalls }, (_, i) => randomAddress(rng, i % 4 === 3 ? 6 : 4));
   // Every address costs at least one request: more than maxCalls could never be asked about.
   const samples = interleave(testPointSamples(), [interleave([], perNetwork), listed, random]).slice(0, maxCalls);
 
@@ -281,13 +282,16 @@ async function recentlyChanged(
  * Random listed addresses: a random list, a random byList bucket, up to two pages of it (a bounded
  * read; a bucket is sorted by network, so this favours a bucket's low addresses, and the random
  * bucket spreads that over the list), then random active listings from what was read and a random
- * address in each. An empty bucket tries another (three tries).
+ * address in each. An empty bucket (a small list) moves on to the next bucket and list: at most
+ * BY_LIST_BUCKETS queries that find nothing.
  */
 async function randomListed(deps: CanaryDeps, lists: readonly string[], now: number, count: number, rng: Random): Promise<Sample[]> {
   if (lists.length === 0 || count <= 0) return [];
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const list = lists[Math.floor(rng() * lists.length)]!;
-    const bucket = Math.floor(rng() * BY_LIST_BUCKETS);
+  const firstList = Math.floor(rng() * lists.length);
+  const firstBucket = Math.floor(rng() * BY_LIST_BUCKETS);
+  for (let attempt = 0; attempt < BY_LIST_BUCKETS; attempt++) {
+    const list = lists[(firstList + attempt) % lists.length]!;
+    const bucket = (firstBucket + attempt) % BY_LIST_BUCKETS;
     const found: StoredListing[] = [];
     let startKey: Record<string, unknown> | undefined;
     for (let page = 0; page < CANARY_DEFAULTS.listedPages; page++) {
