@@ -36,7 +36,7 @@ export class ListingsTable {
   readonly census: PrefixCensus;
 
   constructor(
-    private readonly doc: DynamoDBDocumentClient,
+    protected readonly doc: DynamoDBDocumentClient,
     readonly tableName: string,
   ) {
     this.census = new PrefixCensus(doc, tableName);

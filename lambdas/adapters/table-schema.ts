@@ -13,10 +13,19 @@
 //   pk = "META", sk = "prefix-lengths": the prefix census (v4, v6 number sets; complete), see
 //                 prefix-census.ts. Outside the "N#" partitions and the indexes: scans skip it.
 //
+// published table (no stream, no indexes, no TTL): the listings exactly as the live zone publishes
+//   them, same keys as the listings table. The zone always equals plan(published table); a stream
+//   batch diffs plan(published) -> plan(published + the batch) and then records the batch here,
+//   so a table that runs ahead of the stream cannot leak into what a batch believes the zone holds.
+//   pk = "META", sk = "prefix-lengths": its own prefix census; pk = "META", sk = "seeded": set when
+//   it is known to equal the zone (created empty with an empty zone, or filled by reconcile).
+//
 // journal table (no stream): the audit trail, idempotency keys and publisher state.
 //   pk = "H#<networkKey>"  sk = "<iso time>#<id>"        audit event of a network (all lists)
 //   pk = "IDEM#<key>"      sk = "IDEM"                   idempotency record (ttl 24 h)
-//   pk = "STATE"           sk = "<name>"                 serials, export hashes, sync cursors
+//   pk = "STATE"           sk = "<name>"                 serials, export hashes, sync cursors, the zone
+//                                                         lease ("lock#<zone>") and the sync intent
+//                                                         ("sync-intent#<zone>", see sync-intent.ts)
 //   gsi1 "byTime": gsi1pk = "AUDIT#<yyyymmdd>", gsi1sk = "<iso time>#<id>"  (recent activity)
 //   ttl = expiry epoch seconds for idempotency records.
 
@@ -26,6 +35,8 @@ export const TTL_ATTRIBUTE = 'ttl';
 
 /** The prefix census item (prefix-census.ts). */
 export const CENSUS_KEY = { pk: 'META', sk: 'prefix-lengths' } as const;
+/** The published table's "equals the zone" marker (published-table.ts). */
+export const SEEDED_KEY = { pk: 'META', sk: 'seeded' } as const;
 
 export const LISTINGS_GSI = {
   byList: { name: 'byList', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
@@ -42,6 +53,7 @@ export const BY_LIST_BUCKETS = 16;
 export const ENV = {
   listingsTable: 'LISTINGS_TABLE',
   journalTable: 'JOURNAL_TABLE',
+  publishedTable: 'PUBLISHED_TABLE',
   hostedZoneId: 'HOSTED_ZONE_ID',
   /** JSON of ZoneConfig (zone, lists, ttl, negativeTtl, nameservers, hostmaster). */
   zoneConfig: 'ZONE_CONFIG',
@@ -89,6 +101,22 @@ export function listingsTableDefinition(tableName: string) {
       },
     ],
     StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const },
+  };
+}
+
+/** The published table: the listings table's keys, nothing else. */
+export function publishedTableDefinition(tableName: string) {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' as const },
+      { AttributeName: 'sk', AttributeType: 'S' as const },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' as const },
+      { AttributeName: 'sk', KeyType: 'RANGE' as const },
+    ],
   };
 }
 

@@ -1,10 +1,11 @@
-// Reads from the table what the incremental planner needs about each changed region: the listings
-// covering it, those inside it, and whether anything lies inside its ancestors. Many regions in
-// one partition are served from one read of that partition, so bulk imports stay cheap.
+// Reads from a listings-shaped table what the incremental planner needs about each changed region:
+// the listings covering it, those inside it, and whether anything lies inside its ancestors. Many
+// regions in one partition are served from one read of that partition, so bulk imports stay cheap.
 //
-// Given the previous versions of the listings a stream batch changed, it also builds the context
-// of the table as it was before the batch: planning both gives the zone change without reading
-// the zone (see zone-sync.ts).
+// Given overrides (listings replaced by other versions, or removed), it also builds the context of
+// the table with those overrides applied. The stream sync reads the PUBLISHED table (what the zone
+// holds) and overrides it with the batch's new listings: planning both gives the zone change
+// without reading the zone (see zone-sync.ts).
 import { contains, FAMILY_BITS, type Network, networkKey, overlaps, supernet } from '../core/ip.js';
 import { isActive, type Listing, testPointListings, type ZoneConfig } from '../core/listing.js';
 import type { RegionContext } from '../core/zone-plan.js';
@@ -23,10 +24,15 @@ export interface ContextOptions {
   maxWidth4: number;
   maxWidth6: number;
   /**
-   * Listings changed by the batch, keyed by listingId(), with their state before the batch
-   * (undefined = did not exist). When given, `before` contexts are built too.
+   * Which stored listings count (default: a configured list, active at nowSeconds). The published
+   * table passes "a configured list" only: what it holds is in the zone until it is replaced.
    */
-  previous?: ReadonlyMap<string, Listing | undefined>;
+  baseActive?: (l: Listing) => boolean;
+  /**
+   * Listings keyed by listingId() with the version that replaces the stored one (undefined =
+   * removed). Taken as given (the caller filters them). When set, `overridden` contexts are built.
+   */
+  overrides?: ReadonlyMap<string, Listing | undefined>;
   /** What every region needs, if the caller read it already (once for many calls); read here otherwise. */
   shared?: SharedReads;
 }
@@ -46,8 +52,10 @@ export async function readShared(table: ListingsTable, maxWidth4: number): Promi
 }
 
 export interface RegionContexts {
-  now: RegionContext;
-  before?: RegionContext;
+  /** The table as stored. */
+  base: RegionContext;
+  /** The table with the overrides applied (when overrides were given). */
+  overridden?: RegionContext;
 }
 
 export function listingId(l: Pick<Listing, 'list' | 'network'>): string {
@@ -68,15 +76,13 @@ export async function loadRegionContexts(
 ): Promise<Map<string, RegionContexts>> {
   const lists = cfg.lists.map((l) => l.name);
   const known = new Set(lists);
-  const active = (l: Listing) => known.has(l.list) && isActive(l, opts.nowSeconds);
+  const active = opts.baseActive ?? ((l: Listing) => known.has(l.list) && isActive(l, opts.nowSeconds));
   const widest = (n: Network) => (n.family === 4 ? opts.maxWidth4 : opts.maxWidth6);
   const out = new Map<string, RegionContexts>();
   const testPoints = testPointListings(cfg);
-  const previous = opts.previous;
-  // A listing's previous version counts even if it has expired since: the zone still holds
-  // what was planned while it was active, until its deletion is synced.
-  const changedBefore = previous ? [...previous.values()].filter((l): l is Listing => l !== undefined && known.has(l.list)) : [];
-  const unchanged = (l: Listing) => !previous?.has(listingId(l));
+  const overrides = opts.overrides;
+  const replacements = overrides ? [...overrides.values()].filter((l): l is Listing => l !== undefined && known.has(l.list)) : [];
+  const unchanged = (l: Listing) => !overrides?.has(listingId(l));
 
   const byShard = new Map<string, Network[]>();
   for (const r of regions) {
@@ -111,7 +117,7 @@ export async function loadRegionContexts(
       }
       const relevant = (l: Listing) => overlaps(l.network, region) && (contains(l.network, region) || contains(region, l.network));
       // The RFC 5782 test points are not in the table but answer like listings.
-      const nowListings: Listing[] = [...dedupe(fetched).filter(active), ...testPoints.filter((l) => overlaps(l.network, region))];
+      const baseListings: Listing[] = [...dedupe(fetched).filter(active), ...testPoints.filter((l) => overlaps(l.network, region))];
       const build = async (listings: Listing[], exclude: (l: Listing) => boolean, extra: Listing[]): Promise<RegionContext> => {
         const covering = listings.filter((l) => contains(l.network, region));
         const inside = listings.filter((l) => contains(region, l.network) && l.network.prefix > region.prefix);
@@ -144,15 +150,14 @@ export async function loadRegionContexts(
           },
         };
       };
-      const now = await build(snapshot ? nowListings : nowListings.filter(relevant), () => false, []);
-      let before: RegionContext | undefined;
-      if (previous) {
-        // The table before the batch: changed listings replaced by their previous versions.
-        const restored = changedBefore.filter((l) => overlaps(l.network, region) || contains(l.network, region));
-        const beforeListings = [...nowListings.filter(unchanged), ...restored];
-        before = await build(snapshot ? beforeListings : beforeListings.filter(relevant), (l) => !unchanged(l), changedBefore);
+      const base = await build(snapshot ? baseListings : baseListings.filter(relevant), () => false, []);
+      let overridden: RegionContext | undefined;
+      if (overrides) {
+        const replaced = replacements.filter((l) => overlaps(l.network, region) || contains(l.network, region));
+        const listings = [...baseListings.filter(unchanged), ...replaced];
+        overridden = await build(snapshot ? listings : listings.filter(relevant), (l) => !unchanged(l), replacements);
       }
-      out.set(networkKey(region), { now, before });
+      out.set(networkKey(region), { base, overridden });
     }
   };
   // Partitions are independent: read them with bounded parallelism.

@@ -45,24 +45,36 @@ export function changedNetworks(records: readonly DynamoDBRecord[]): { changed: 
   return { changed, skipped };
 }
 
+/** A listing's state after a batch: its last image, or why there is none. */
+export interface BatchListing {
+  readonly list: string;
+  readonly network: Network;
+  /** The last new image (undefined = removed), or 'unknown' when the record carries no image. */
+  readonly image: Listing | undefined | 'unknown';
+}
+
 /**
- * The state before the batch of every listing it changed (the first old image of each), or
- * undefined when some record carries no images (then the zone must be read instead).
+ * The state after the batch of every listing it changed, keyed by listingId: the NewImage of the
+ * listing's last record (records of one item arrive in order), undefined after a REMOVE. A record
+ * without images (an unknown event name, a stream without NEW_AND_OLD_IMAGES) gives 'unknown': the
+ * caller reads the listing from the table then.
  */
-export function previousListings(records: readonly DynamoDBRecord[]): Map<string, Listing | undefined> | undefined {
-  const out = new Map<string, Listing | undefined>();
+export function batchListings(records: readonly DynamoDBRecord[]): Map<string, BatchListing> {
+  const out = new Map<string, BatchListing>();
   for (const r of records) {
     const keys = r.dynamodb?.Keys;
+    const pk = keys?.pk?.S;
     const sk = keys?.sk?.S;
-    if (!keys?.pk?.S || !sk || !isListingItem({ pk: keys.pk.S, sk })) continue;
-    if (r.dynamodb?.StreamViewType !== 'NEW_AND_OLD_IMAGES') return undefined;
+    if (!pk || !sk || !isListingItem({ pk, sk })) continue;
     const { network, list } = networkFromKey(sk);
     const id = listingId({ list, network });
-    if (out.has(id)) continue;
-    const old = r.dynamodb?.OldImage;
-    // Only an INSERT may lack an old image; otherwise the previous state is unknown.
-    if (!old && r.eventName !== 'INSERT') return undefined;
-    out.set(id, old ? fromItem(unmarshall(old as Record<string, AttributeValue>)) : undefined);
+    const img = r.dynamodb?.NewImage;
+    let image: BatchListing['image'];
+    if (r.eventName === 'REMOVE') image = undefined;
+    else if ((r.eventName === 'INSERT' || r.eventName === 'MODIFY') && img) image = fromItem(unmarshall(img as Record<string, AttributeValue>));
+    else image = 'unknown';
+    out.delete(id); // keep stream order: the listing's last record decides
+    out.set(id, { list, network, image });
   }
   return out;
 }

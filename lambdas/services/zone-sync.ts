@@ -1,28 +1,38 @@
-// Brings the live zone in step with the table for a set of changed networks. It always plans from
-// the table's current state (never from the event alone), so redelivered, reordered or concurrent
-// changes converge: running it twice is a no-op the second time.
+// Brings the live zone in step with the listings, one stream batch at a time.
+//
+// The invariant: the zone holds plan(published table). A batch plans the regions it touches twice,
+// from the published table (what the zone holds) and from the published table with the batch's
+// listings applied (what the zone must hold), sends the difference, then records the batch in the
+// published table. Nothing read from the listings table can leak into the "before" side, however
+// far the table runs ahead of the stream. Requests Route 53 refuses anyway (an out-of-band edit, a
+// retried request that was applied before its connection dropped) are settled against the names
+// as they really are, read from Route 53.
 import { type Change, diffRRSets, packBatches, repairRefused } from '../core/change-batch.js';
 import { contains, type Network, networkKey, compareNetworks } from '../core/ip.js';
-import type { Listing, ZoneConfig } from '../core/listing.js';
+import { isActive, type Listing, type ZoneConfig } from '../core/listing.js';
 import { type RRSet, rrsetKey } from '../core/rrset.js';
 import { ChunkedDiff } from '../core/chunked-diff.js';
-import type { RecentWrites } from '../core/recent-writes.js';
 import { inScope, planRegion, type RegionPlan } from '../core/zone-plan.js';
 import type { ListingsTable } from '../adapters/listings-table.js';
+import type { PublishedTable } from '../adapters/published-table.js';
 import { refusedChanges, type Route53Zone } from '../adapters/route53-zone.js';
-import { type ContextOptions, loadRegionContexts, readShared } from './region-context.js';
+import type { SyncIntent } from '../adapters/sync-intent.js';
+import { loadRegionContexts, readShared, type RegionContexts } from './region-context.js';
+import type { BatchListing } from './stream-records.js';
 
 export interface SyncDeps {
   readonly cfg: ZoneConfig;
+  /** The listings table (read only for records without images, and before the published table is seeded). */
   readonly table: ListingsTable;
+  /** What the zone holds (see published-table.ts). */
+  readonly published: PublishedTable;
+  readonly intent: SyncIntent;
   readonly zone: Route53Zone;
   readonly nowSeconds: () => number;
   readonly maxWidth4?: number;
   readonly maxWidth6?: number;
-  /** Regions read and planned per chunk of the optimistic path (default 100). */
+  /** Regions read and planned per chunk of the published path (default 100). */
   readonly chunkRegions?: number;
-  /** What this process wrote lately (kept across calls): CREATEs of those rrsets go as UPSERT. */
-  readonly recentWrites?: RecentWrites;
 }
 
 export interface SyncReport {
@@ -32,12 +42,16 @@ export interface SyncReport {
   upserts: number;
   deletes: number;
   batches: number;
-  /** Requests Route 53 refused because the zone ran ahead of the plan, repaired and sent again. */
+  /** Requests Route 53 refused (the zone was not as planned), settled and sent again. */
   refused: number;
-  /** Milliseconds spent reading the table, planning, reading the zone, and writing it. */
-  ms: { table: number; plan: number; readZone: number; writeZone: number };
-  /** How often the zone had to be read (0 when the previous listings predicted it). */
+  /** Milliseconds spent reading the tables, planning, reading the zone, writing it, and recording the batch. */
+  ms: { table: number; plan: number; readZone: number; writeZone: number; record: number };
+  /** How often the zone had to be read (0 on the published path when Route 53 refused nothing). */
   zoneReads: number;
+  /** 'published': planned from the published table; 'zone-read': diffed against the zone as read. */
+  path: 'published' | 'zone-read';
+  /** Regions an earlier writer left half-synced, finished by this one. */
+  recovered: number;
   /** Why the zone had to be read, if it was. */
   fallbackReason?: string;
 }
@@ -61,19 +75,6 @@ async function currentInScope(zone: Route53Zone, cfg: ZoneConfig, plans: readonl
   return found.filter((r) => plans.some((p) => inScope(p.scope, r.name, cfg.zone)));
 }
 
-export interface SyncOptions {
-  deadline?: number;
-  /**
-   * The previous versions of the listings the batch changed (keyed by listingId; undefined = did
-   * not exist). With them the zone change is computed as plan(before) -> plan(now), without
-   * reading the zone: Route 53 allows 10 requests/s per account and reads would spend most of
-   * them. If the zone is not what plan(before) says (a redelivered batch, an earlier failure),
-   * Route 53 rejects the exact CREATE/DELETE as a whole batch, and the sync falls back to reading
-   * the zone. Drift that no request trips over is repaired by the scheduled reconcile.
-   */
-  previous?: ReadonlyMap<string, Listing | undefined>;
-}
-
 /**
  * Stream records per invocation (the event source mapping's batch size; Lambda also caps a batch
  * at its 6 MB payload). Every invocation ends with one part-filled request; at 2,000 records
@@ -88,91 +89,178 @@ const CHUNK_REGIONS = 100;
 /** Chunks read ahead of the one being written. */
 const READ_AHEAD = 3;
 
-export async function syncRegions(deps: SyncDeps, changed: Iterable<Network>, opts: SyncOptions = {}): Promise<SyncReport> {
-  const regions = coalesceRegions(changed);
-  const ms = { table: 0, plan: 0, readZone: 0, writeZone: 0 };
-  const report: SyncReport = { regions: regions.length, desiredRRSets: 0, creates: 0, upserts: 0, deletes: 0, batches: 0, refused: 0, ms, zoneReads: 0 };
+/** Options of one sync. */
+export interface SyncOptions {
+  deadline?: number;
+  /** Throws when this writer lost the zone lease: called before every write (zone, published table, intent). */
+  fence?: () => void;
+}
+
+const noFence = () => undefined;
+
+function emptyReport(regions: number): SyncReport {
+  return {
+    regions, desiredRRSets: 0, creates: 0, upserts: 0, deletes: 0, batches: 0, refused: 0,
+    ms: { table: 0, plan: 0, readZone: 0, writeZone: 0, record: 0 }, zoneReads: 0, path: 'published', recovered: 0,
+  };
+}
+
+/**
+ * Brings the zone in step with a stream batch: `changes` maps listingId to each changed listing's
+ * state after the batch. The zone change is plan(published) -> plan(published + batch) for the
+ * regions the batch touched; afterwards the published table records the batch. Both steps run
+ * under the zone lease, fenced, with an intent recorded before the first zone write so that a
+ * writer that dies half-way is finished by the next one against the zone as it really is.
+ */
+export async function syncListings(deps: SyncDeps, changes: ReadonlyMap<string, BatchListing>, opts: SyncOptions = {}): Promise<SyncReport> {
+  const fence = opts.fence ?? noFence;
+  const t0 = performance.now();
+  // Records without images: the listing as the table has it now (any version is safe to publish,
+  // as long as what is published is what the zone gets).
+  const unknown = [...changes.values()].filter((c) => c.image === 'unknown');
+  const read = unknown.length > 0 ? await deps.table.getMany(unknown) : [];
+  const nowSeconds = deps.nowSeconds();
+  const known = new Set(deps.cfg.lists.map((l) => l.name));
+  const published = new Map<string, Listing | undefined>();
+  let u = 0;
+  for (const [id, c] of changes) {
+    const l = c.image === 'unknown' ? read[u++] : c.image;
+    published.set(id, l && known.has(l.list) && isActive(l, nowSeconds) ? l : undefined);
+  }
+  const leftover = await deps.intent.read();
+  const regions = coalesceRegions([...[...changes.values()].map((c) => c.network), ...leftover]);
+  const report = emptyReport(regions.length);
+  report.ms.table += Math.round(performance.now() - t0);
   if (regions.length === 0) return report;
-  const contextOptions = (previous?: ReadonlyMap<string, Listing | undefined>) => ({
+
+  if (!(await deps.published.isSeeded())) {
+    // Until reconcile has filled the published table (a deployment older than it), it says nothing
+    // about the zone: read the zone and plan from the listings table.
+    report.path = 'zone-read';
+    report.fallbackReason = 'the published table is not seeded yet (reconcile seeds it)';
+    await zoneReadSync(deps, regions, (chunk) => contextsOf(deps, deps.table, chunk), opts, report);
+    return report;
+  }
+  await deps.intent.write(regions, fence);
+  if (leftover.length > 0) {
+    report.path = 'zone-read';
+    report.recovered = leftover.length;
+    report.fallbackReason = `an earlier writer left ${leftover.length} regions half-synced`;
+    await zoneReadSync(deps, regions, (chunk) => contextsOf(deps, deps.published, chunk, published).then(overriddenOf), opts, report);
+  } else {
+    await pipelinedSync(deps, regions, published, opts, report);
+  }
+  const t1 = performance.now();
+  await deps.published.record(
+    [...changes].map(([id, c]) => ({ list: c.list, network: c.network, listing: published.get(id) })),
+    fence,
+  );
+  await deps.intent.clear(fence);
+  report.ms.record += Math.round(performance.now() - t1);
+  return report;
+}
+
+/**
+ * Makes the zone match plan(published) for `regions`, reading what the zone holds there (a new
+ * container's check of the RFC 5782 test points, which no table record carries).
+ */
+export async function syncRegionsFromZone(deps: SyncDeps, changed: Iterable<Network>, opts: SyncOptions = {}): Promise<SyncReport> {
+  const regions = coalesceRegions(changed);
+  const report = emptyReport(regions.length);
+  report.path = 'zone-read';
+  if (regions.length === 0) return report;
+  const seeded = await deps.published.isSeeded();
+  await zoneReadSync(deps, regions, (chunk) => contextsOf(deps, seeded ? deps.published : deps.table, chunk), opts, report);
+  return report;
+}
+
+async function contextsOf(
+  deps: SyncDeps,
+  source: ListingsTable,
+  regions: readonly Network[],
+  overrides?: ReadonlyMap<string, Listing | undefined>,
+): Promise<Map<string, RegionContexts>> {
+  const known = new Set(deps.cfg.lists.map((l) => l.name));
+  return loadRegionContexts(source, deps.cfg, regions, {
     nowSeconds: deps.nowSeconds(),
     maxWidth4: deps.maxWidth4 ?? 8,
     maxWidth6: deps.maxWidth6 ?? 32,
-    previous,
+    // What the published table holds is in the zone until it is replaced, expired or not.
+    ...(source === deps.published ? { baseActive: (l: Listing) => known.has(l.list) } : {}),
+    overrides,
   });
+}
 
-  if (opts.previous) {
-    try {
-      await pipelinedSync(deps, regions, contextOptions(opts.previous), opts, report);
-      return report;
-    } catch (e) {
-      if ((e as Error).name !== 'InvalidChangeBatch') throw e;
-      // The zone is not what the previous listings planned: read it and diff against reality.
-      // (Requests already accepted are part of reality: the diff below accounts for them.)
-      report.fallbackReason = (e as Error).message.slice(0, 300);
-    }
-  }
+function overriddenOf(m: Map<string, RegionContexts>): Map<string, RegionContexts> {
+  return new Map([...m].map(([k, c]) => [k, { base: c.overridden! }]));
+}
 
+/** Plans `regions` from `contexts` (their base), reads what the zone holds in their scope, and writes the difference. */
+async function zoneReadSync(
+  deps: SyncDeps,
+  regions: readonly Network[],
+  contexts: (regions: readonly Network[]) => Promise<Map<string, RegionContexts>>,
+  opts: SyncOptions,
+  report: SyncReport,
+): Promise<void> {
+  const ms = report.ms;
   let t = performance.now();
   const lap = (k: keyof typeof ms) => {
     const now = performance.now();
     ms[k] += Math.round(now - t);
     t = now;
   };
-  const contexts = await loadRegionContexts(deps.table, deps.cfg, regions, contextOptions());
+  const ctx = await contexts(regions);
   lap('table');
-  const plans = regions.flatMap((r) => planRegion(deps.cfg, r, contexts.get(networkKey(r))!.now));
+  const plans = regions.flatMap((r) => planRegion(deps.cfg, r, ctx.get(networkKey(r))!.base));
   const desired = new Map<string, RRSet>();
   for (const p of plans) for (const r of p.rrsets) desired.set(rrsetKey(r), r);
   report.desiredRRSets = desired.size;
   lap('plan');
-  for (let attempt = 1; ; attempt++) {
-    report.zoneReads++;
-    const current = await currentInScope(deps.zone, deps.cfg, plans);
-    const changes = diffRRSets(current, desired.values());
-    lap('readZone');
-    try {
-      await applyChanges(deps.zone, changes, report, opts.deadline);
-      lap('writeZone');
-      return report;
-    } catch (e) {
-      // The zone moved under us (an out-of-band edit): read it again and re-plan the diff once.
-      if ((e as Error).name !== 'InvalidChangeBatch' || attempt >= 2) throw e;
-    }
-  }
+  report.zoneReads++;
+  const current = await currentInScope(deps.zone, deps.cfg, plans);
+  const changes = diffRRSets(current, desired.values());
+  lap('readZone');
+  await applyChanges(deps.zone, changes, report, opts);
+  lap('writeZone');
 }
 
 /**
- * The optimistic path: plan(before) -> plan(now) for chunks of regions, reading the next chunks
- * from the table while the changes of the earlier ones are sent. Requests are kept full: the last,
- * partly filled one of a chunk waits for the next chunk's changes. Throws InvalidChangeBatch when
- * Route 53 refuses a request that cannot be repaired (the zone is not what the plans assumed).
- *
- * New rrsets are CREATEd (half the cost of UPSERT) unless this process wrote them lately
- * (deps.recentWrites): only those are likely to exist already, written by a batch planned from a
- * table that ran ahead of the stream. Any other refusal is repaired and sent again.
+ * The published path: plan(published) -> plan(published + batch) for chunks of regions, reading
+ * the next chunks from the published table while the changes of the earlier ones are sent.
+ * Requests are kept full: the last, partly filled one of a chunk waits for the next chunk's changes.
  */
 async function pipelinedSync(
   deps: SyncDeps,
   regions: readonly Network[],
-  contextOptions: ContextOptions,
+  overrides: ReadonlyMap<string, Listing | undefined>,
   opts: SyncOptions,
   report: SyncReport,
 ): Promise<void> {
+  const known = new Set(deps.cfg.lists.map((l) => l.name));
+  const maxWidth4 = deps.maxWidth4 ?? 8;
   // The census and the wide partition once for all chunks (the chunks' reads start after them).
-  contextOptions = { ...contextOptions, shared: await readShared(deps.table, contextOptions.maxWidth4) };
+  const contextOptions = {
+    nowSeconds: deps.nowSeconds(),
+    maxWidth4,
+    maxWidth6: deps.maxWidth6 ?? 32,
+    baseActive: (l: Listing) => known.has(l.list),
+    overrides,
+    shared: await readShared(deps.published, maxWidth4),
+  };
   const chunks: Network[][] = [];
   const size = deps.chunkRegions ?? CHUNK_REGIONS;
   for (let i = 0; i < regions.length; i += size) chunks.push(regions.slice(i, i + size));
   const read = async (chunk: readonly Network[]) => {
     const t0 = performance.now();
-    const contexts = await loadRegionContexts(deps.table, deps.cfg, chunk, contextOptions);
+    const contexts = await loadRegionContexts(deps.published, deps.cfg, chunk, contextOptions);
     const t1 = performance.now();
     const desired: RRSet[] = [];
     const assumed: RRSet[] = [];
     for (const r of chunk) {
       const c = contexts.get(networkKey(r))!;
-      for (const p of planRegion(deps.cfg, r, c.now)) desired.push(...p.rrsets);
-      for (const p of planRegion(deps.cfg, r, c.before!)) assumed.push(...p.rrsets);
+      for (const p of planRegion(deps.cfg, r, c.overridden!)) desired.push(...p.rrsets);
+      for (const p of planRegion(deps.cfg, r, c.base)) assumed.push(...p.rrsets);
     }
     report.ms.table += Math.round(t1 - t0);
     report.ms.plan += Math.round(performance.now() - t1);
@@ -192,10 +280,7 @@ async function pipelinedSync(
   let pending: Change[] = [];
   const send = async (batches: Change[][]) => {
     const t0 = performance.now();
-    for (const b of batches) {
-      await applyBatch(deps.zone, b, report, opts.deadline, 0);
-      deps.recentWrites?.record(b);
-    }
+    for (const b of batches) await applyBatch(deps.zone, b, report, opts);
     report.ms.writeZone += Math.round(performance.now() - t0);
   };
   fill();
@@ -203,8 +288,7 @@ async function pipelinedSync(
     const chunk = await ahead.shift()!;
     fill();
     for (const r of chunk.desired) desiredKeys.add(rrsetKey(r));
-    const recent = deps.recentWrites;
-    pending.push(...diff.next(chunk.assumed, chunk.desired, recent && ((r) => recent.has(r))));
+    pending.push(...diff.next(chunk.assumed, chunk.desired));
     const batches = packBatches(pending);
     // All but the last request are full; the last waits for the next chunk's changes, if any.
     pending = ahead.length > 0 ? (batches.pop() ?? []) : [];
@@ -213,40 +297,54 @@ async function pipelinedSync(
   report.desiredRRSets = desiredKeys.size;
 }
 
-export async function applyChanges(
-  zone: Route53Zone,
-  changes: readonly Change[],
-  report: Pick<SyncReport, 'creates' | 'upserts' | 'deletes' | 'batches' | 'refused'>,
-  deadline?: number,
-): Promise<void> {
-  for (const batch of packBatches(changes)) await applyBatch(zone, batch, report, deadline, 0);
+type Counts = Pick<SyncReport, 'creates' | 'upserts' | 'deletes' | 'batches' | 'refused' | 'zoneReads'>;
+
+export async function applyChanges(zone: Route53Zone, changes: readonly Change[], report: Counts, opts: SyncOptions = {}): Promise<void> {
+  for (const batch of packBatches(changes)) await applyBatch(zone, batch, report, opts);
 }
 
-/**
- * Sends one request. If Route 53 refuses it only because an rrset to create exists or one to
- * delete is gone (the zone ran ahead of the assumption, e.g. an earlier batch planned from a newer
- * table), the request is repaired and sent again; anything else goes to the caller.
- */
-async function applyBatch(
-  zone: Route53Zone,
-  batch: readonly Change[],
-  report: Pick<SyncReport, 'creates' | 'upserts' | 'deletes' | 'batches' | 'refused'>,
-  deadline: number | undefined,
-  depth: number,
-): Promise<void> {
-  try {
-    await zone.apply(batch, { deadline });
-  } catch (e) {
-    const repaired = (e as Error).name === 'InvalidChangeBatch' && depth < 3 ? repairRefused(batch, refusedChanges((e as Error).message)) : undefined;
-    if (!repaired) throw e;
-    report.refused++;
-    for (const b of packBatches(repaired)) await applyBatch(zone, b, report, deadline, depth + 1);
-    return;
-  }
+async function send(zone: Route53Zone, batch: readonly Change[], report: Counts, opts: SyncOptions): Promise<void> {
+  await zone.apply(batch, { deadline: opts.deadline, fence: opts.fence });
   report.batches++;
   for (const c of batch) {
     if (c.action === 'CREATE') report.creates++;
     else if (c.action === 'UPSERT') report.upserts++;
     else report.deletes++;
   }
+}
+
+/**
+ * Sends one request. If Route 53 refuses it (the zone is not as planned: an out-of-band edit, or a
+ * retried request that was applied before its connection dropped), the refusals its message names
+ * are repaired once (an existing CREATE becomes UPSERT, a DELETE of a missing rrset is dropped).
+ * If that does not clear it, the message is not trusted to be complete: the request's names are
+ * read from Route 53 and the changes that take them from what they are to what the request wanted
+ * are sent. A refusal of that is the caller's (something else edits the zone at the same time, or
+ * the change itself is invalid).
+ */
+async function applyBatch(zone: Route53Zone, batch: readonly Change[], report: Counts, opts: SyncOptions): Promise<void> {
+  const refused = (e: unknown) => (e as Error).name === 'InvalidChangeBatch';
+  try {
+    return await send(zone, batch, report, opts);
+  } catch (e) {
+    if (!refused(e)) throw e;
+    report.refused++;
+    const repaired = repairRefused(batch, refusedChanges((e as Error).message));
+    if (repaired) {
+      try {
+        for (const b of packBatches(repaired)) await send(zone, b, report, opts);
+        return;
+      } catch (e2) {
+        if (!refused(e2)) throw e2;
+        report.refused++;
+      }
+    }
+  }
+  // Against reality: what the names hold now -> what this request wanted them to hold.
+  report.zoneReads++;
+  const keys = new Set(batch.map((c) => rrsetKey(c.rrset)));
+  const names = [...new Set(batch.map((c) => c.rrset.name))];
+  const current = (await zone.readNames([], names)).filter((r) => keys.has(rrsetKey(r)));
+  const wanted = batch.filter((c) => c.action !== 'DELETE').map((c) => c.rrset);
+  for (const b of packBatches(diffRRSets(current, wanted))) await send(zone, b, report, opts);
 }

@@ -1,4 +1,5 @@
-// Creates the listings and journal tables (layout from lambdas/adapters/table-schema.ts) if missing.
+// Creates the listings, journal and published tables (layout from lambdas/adapters/table-schema.ts)
+// if missing.
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -11,20 +12,28 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PrefixCensus } from '../../lambdas/adapters/prefix-census.js';
-import { journalTableDefinition, listingsTableDefinition, TTL_ATTRIBUTE } from '../../lambdas/adapters/table-schema.js';
+import { PublishedTable } from '../../lambdas/adapters/published-table.js';
+import { journalTableDefinition, listingsTableDefinition, publishedTableDefinition, TTL_ATTRIBUTE } from '../../lambdas/adapters/table-schema.js';
 
 const ACTIVE_TIMEOUT_MS = 60_000;
 
-export async function ensureTables(client: DynamoDBClient, names: { listings: string; journal: string }): Promise<void> {
-  if (await ensureTable(client, listingsTableDefinition(names.listings))) {
-    // A new table is empty: its prefix census is complete from the start.
-    await new PrefixCensus(DynamoDBDocumentClient.from(client), names.listings).markComplete();
-  }
+export async function ensureTables(client: DynamoDBClient, names: { listings: string; journal: string; published?: string }): Promise<void> {
+  const doc = DynamoDBDocumentClient.from(client);
+  const newListings = await ensureTable(client, listingsTableDefinition(names.listings));
+  // A new table is empty: its prefix census is complete from the start.
+  if (newListings) await new PrefixCensus(doc, names.listings).markComplete();
   await ensureTable(client, journalTableDefinition(names.journal));
+  if (names.published && (await ensureTable(client, publishedTableDefinition(names.published), false))) {
+    // Empty and new next to an empty new listings table (whose zone is empty too): it equals the
+    // zone. Next to older listings it does not, until reconcile fills it.
+    const published = new PublishedTable(doc, names.published);
+    await published.census.markComplete();
+    if (newListings) await published.markSeeded();
+  }
 }
 
 /** Creates the table if missing; true when this call created it. */
-async function ensureTable(client: DynamoDBClient, def: CreateTableCommandInput): Promise<boolean> {
+async function ensureTable(client: DynamoDBClient, def: CreateTableCommandInput, ttl = true): Promise<boolean> {
   const name = def.TableName!;
   let created = false;
   if (!(await describe(client, name))) {
@@ -37,7 +46,7 @@ async function ensureTable(client: DynamoDBClient, def: CreateTableCommandInput)
     }
   }
   await waitActive(client, name);
-  await enableTtl(client, name);
+  if (ttl) await enableTtl(client, name);
   return created;
 }
 

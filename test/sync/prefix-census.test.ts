@@ -75,7 +75,7 @@ describe('prefix census', () => {
 
     const env = await startSyncEnv({ ddb, noPoller: true, r53: { throttle: false } });
     try {
-      await reconcileZone({ cfg: env.cfg, table, zone: env.zone, nowSeconds: () => Date.now() / 1000 });
+      await reconcileZone({ cfg: env.cfg, table, published: env.published, intent: env.intent, zone: env.zone, nowSeconds: () => Date.now() / 1000 });
     } finally {
       await env.stop();
     }

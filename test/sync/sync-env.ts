@@ -5,15 +5,16 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { Journal } from '../../lambdas/adapters/journal.js';
 import { ListingsTable } from '../../lambdas/adapters/listings-table.js';
+import { PublishedTable } from '../../lambdas/adapters/published-table.js';
+import { SyncIntent } from '../../lambdas/adapters/sync-intent.js';
 import { Route53Zone } from '../../lambdas/adapters/route53-zone.js';
-import { ZoneLock } from '../../lambdas/adapters/zone-lock.js';
+import { ZoneLock, type ZoneLockOptions } from '../../lambdas/adapters/zone-lock.js';
 import { rrsetKey, type RRSet } from '../../lambdas/core/rrset.js';
 import { parseNetwork } from '../../lambdas/core/ip.js';
 import type { Listing, ZoneConfig } from '../../lambdas/core/listing.js';
 import { effectiveListings } from '../../lambdas/core/semantics.js';
 import { planZone } from '../../lambdas/core/zone-plan.js';
 import { createStreamSyncHandler } from '../../lambdas/handlers/stream-sync.js';
-import type { RecentWrites } from '../../lambdas/core/recent-writes.js';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
 import { createStreamPoller, type StreamPoller } from '../../local/dynamodb/stream-poller.js';
 import { startRoute53StandIn, type Route53StandIn, type Route53StandInOptions } from '../../local/route53/index.js';
@@ -24,7 +25,12 @@ export interface SyncEnv {
   r53: Route53StandIn;
   zoneId: string;
   table: ListingsTable;
+  published: PublishedTable;
+  intent: SyncIntent;
   journal: Journal;
+  lock: ZoneLock;
+  /** Names of the three tables. */
+  names: { listings: string; journal: string; published: string };
   zone: Route53Zone;
   poller: StreamPoller;
   handler: ReturnType<typeof createStreamSyncHandler>;
@@ -56,12 +62,22 @@ export const L = (list: string, net: string, extra: Partial<Listing> = {}): List
 let tableCounter = 0;
 
 export async function startSyncEnv(
-  opts: { r53?: Route53StandInOptions; batchSize?: number; now?: () => number; ddb?: DynamoDbLocal; noPoller?: boolean; chunkRegions?: number; recentWrites?: RecentWrites } = {},
+  opts: {
+    r53?: Route53StandInOptions;
+    batchSize?: number;
+    now?: () => number;
+    ddb?: DynamoDbLocal;
+    noPoller?: boolean;
+    chunkRegions?: number;
+    /** Wraps the zone the handler writes through (e.g. to pause it). */
+    wrapZone?: (zone: Route53Zone) => Route53Zone;
+    lockOptions?: ZoneLockOptions;
+  } = {},
 ): Promise<SyncEnv> {
   const cfg = SYNC_CFG;
   const ownDdb = !opts.ddb;
   const ddb = opts.ddb ?? (await startDynamoDbLocal());
-  const names = { listings: `listings${++tableCounter}${process.pid}`, journal: `journal${tableCounter}${process.pid}` };
+  const names = { listings: `listings${++tableCounter}${process.pid}`, journal: `journal${tableCounter}${process.pid}`, published: `published${tableCounter}${process.pid}` };
   await ensureTables(ddb.client, names);
   const doc = DynamoDBDocumentClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } });
   const r53 = await startRoute53StandIn(opts.r53 ?? {});
@@ -74,16 +90,20 @@ export async function startSyncEnv(
   });
   const table = new ListingsTable(doc, names.listings);
   const journal = new Journal(doc, names.journal);
+  const published = new PublishedTable(doc, names.published);
+  const intent = new SyncIntent(doc, names.journal, cfg.zone);
   const zone = new Route53Zone(route53, zoneId, cfg.zone);
   const now = opts.now ?? (() => Date.now() / 1000);
+  const lock = new ZoneLock(doc, names.journal, cfg.zone, opts.lockOptions);
   const handler = createStreamSyncHandler({
     cfg,
     table,
-    zone,
+    published,
+    intent,
+    zone: opts.wrapZone ? opts.wrapZone(zone) : zone,
     nowSeconds: now,
-    lock: new ZoneLock(doc, names.journal, cfg.zone),
+    lock,
     ...(opts.chunkRegions ? { chunkRegions: opts.chunkRegions } : {}),
-    ...(opts.recentWrites ? { recentWrites: opts.recentWrites } : {}),
   });
   const crash: SyncEnv['crash'] = {};
   const failures: unknown[] = [];
@@ -105,7 +125,7 @@ export async function startSyncEnv(
   });
   if (!opts.noPoller) await poller.start();
   const env: SyncEnv = {
-    cfg, ddb, r53, zoneId, table, journal, zone, poller, handler, failures, crash,
+    cfg, ddb, r53, zoneId, table, published, intent, journal, lock, names, zone, poller, handler, failures, crash,
     async planned(at: number) {
       const listings = [];
       for await (const l of table.scanAll()) listings.push(l);
@@ -145,4 +165,43 @@ export function zoneDiff(want: Map<string, RRSet>, got: Map<string, RRSet>): str
   }
   for (const k of got.keys()) if (!want.has(k)) out.push(`extra ${k}`);
   return out;
+}
+
+/**
+ * Drains the stream as Lambda would, from where the last drain of this env stopped: batches of at
+ * most `batchSize` records, each cut into handler invocations of `pick(n)` records (random batch
+ * sizes over one stream; a failed invocation reports its record, so the rest is redelivered).
+ */
+export async function drain(env: SyncEnv, opts: { batchSize: number; pick?: (n: number) => number }): Promise<{ invocations: number }> {
+  const checkpointFile = `${process.env.TMPDIR ?? '/tmp'}/drain-${env.names.listings}.json`;
+  let invocations = 0;
+  const poller = createStreamPoller({
+    endpoint: env.ddb.endpoint,
+    tableName: env.names.listings,
+    batchSize: opts.batchSize,
+    startingPosition: 'TRIM_HORIZON',
+    checkpointFile,
+    maximumRetryAttempts: -1,
+    handler: async (event: DynamoDBStreamEvent) => {
+      let rest = event.Records;
+      while (rest.length > 0) {
+        const k = Math.max(1, Math.min(rest.length, opts.pick ? opts.pick(rest.length) : rest.length));
+        invocations++;
+        const r = await env.handler({ Records: rest.slice(0, k) }, { getRemainingTimeInMillis: () => 120_000 });
+        if (r.batchItemFailures.length > 0) return r;
+        rest = rest.slice(k);
+      }
+      return { batchItemFailures: [] };
+    },
+    onFailure: async (info) => {
+      env.failures.push(info);
+    },
+  });
+  await poller.start();
+  try {
+    await poller.idle();
+  } finally {
+    await poller.stop();
+  }
+  return { invocations };
 }

@@ -226,7 +226,7 @@ describe('reconcile and expiry sweeper', () => {
         { Action: 'UPSERT', ResourceRecordSet: { Name: '*.2.0.192.bl.test.', Type: 'TXT', TTL: 300, ResourceRecords: [{ Value: '"tampered"' }] } },
       ] },
     }));
-    const deps = { cfg: env.cfg, table: env.table, zone: env.zone, nowSeconds: now };
+    const deps = { cfg: env.cfg, table: env.table, published: env.published, intent: env.intent, zone: env.zone, nowSeconds: now };
     const dry = await reconcileZone(deps, { dryRun: true });
     expect(dry.drift).toBe(3);
     expect(zoneDiff(await env.planned(now()), env.actual())).toHaveLength(3);
@@ -237,7 +237,7 @@ describe('reconcile and expiry sweeper', () => {
   });
 
   it('keeps the apex SOA so that "not listed" is cached for negativeTtl only', async () => {
-    const deps = { cfg: env.cfg, table: env.table, zone: env.zone, nowSeconds: now };
+    const deps = { cfg: env.cfg, table: env.table, published: env.published, intent: env.intent, zone: env.zone, nowSeconds: now };
     const soa = env.r53.rrsets(env.zoneId).find((r) => r.type === 'SOA')!;
     const first = await reconcileZone(deps);
     const after = env.r53.rrsets(env.zoneId).find((r) => r.type === 'SOA')!;
