@@ -17,6 +17,8 @@ import { ListingsTable } from '../lambdas/adapters/listings-table.js';
 import { Route53Answers } from '../lambdas/adapters/route53-answers.js';
 import { Route53Zone } from '../lambdas/adapters/route53-zone.js';
 import { ZoneLock } from '../lambdas/adapters/zone-lock.js';
+import { PublishedTable } from '../lambdas/adapters/published-table.js';
+import { SyncIntent } from '../lambdas/adapters/sync-intent.js';
 import { validateZoneConfig, type ZoneConfig } from '../lambdas/core/listing.js';
 import { startHttpAdapter } from '../lambdas/api/http-adapter.js';
 import { DnsZoneProbe } from '../lambdas/api/dns-probe.js';
@@ -99,7 +101,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     log(`data in ${dataDir}${ephemeral ? ' (ephemeral)' : ''}`);
     const ddb = await startDynamoDbLocal(ephemeral ? {} : { dataDir: join(dataDir, 'dynamodb') });
     stops.push(() => ddb.stop());
-    const tables = { listings: 'listings', journal: 'journal' };
+    const tables = { listings: 'listings', journal: 'journal', published: 'published' };
     await ensureTables(ddb.client, tables);
     const doc = DynamoDBDocumentClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } });
 
@@ -122,7 +124,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const zone = new Route53Zone(route53, zoneId, cfg.zone);
     const nowSeconds = () => Date.now() / 1000;
     // As after a deploy: make the zone agree with the table (test points, anything missed while down).
-    const rec = await reconcileZone({ cfg, table, zone, nowSeconds });
+    const published = new PublishedTable(doc, tables.published);
+    const intent = new SyncIntent(doc, tables.journal, cfg.zone);
+    const rec = await reconcileZone({ cfg, table, published, intent, zone, nowSeconds, warn: (m) => log(m) });
     log(`zone ${cfg.zone} (${zoneId}) reconciled: ${rec.listings} listings, ${rec.desiredRRSets} rrsets, drift repaired ${rec.drift}`);
 
     // The rbldnsd file, re-exported (debounced) after changes.
@@ -145,7 +149,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     stops.push(() => exportTimer && clearTimeout(exportTimer));
     await exportNow();
 
-    const handler = createStreamSyncHandler({ cfg, table, zone, nowSeconds, lock: new ZoneLock(doc, tables.journal, cfg.zone), afterSync: scheduleExport });
+    const handler = createStreamSyncHandler({ cfg, table, published, intent, zone, nowSeconds, lock: new ZoneLock(doc, tables.journal, cfg.zone), afterSync: scheduleExport });
     const poller = createStreamPoller({
       endpoint: ddb.endpoint,
       tableName: tables.listings,
