@@ -195,6 +195,8 @@ export class DnsblPublisher extends Construct {
   readonly hostedZone: route53.IHostedZone;
   readonly listingsTable: dynamodb.Table;
   readonly journalTable: dynamodb.Table;
+  /** The listings exactly as the live zone publishes them (stream-sync and reconcile only; see table-schema.ts). */
+  readonly publishedTable: dynamodb.Table;
   readonly exportBucket: s3.Bucket;
   readonly logBucket: s3.Bucket;
   /** EXPORT_KEY: the prefix under which the export writes its zone folder. */
@@ -355,6 +357,17 @@ export class DnsblPublisher extends Construct {
         projectionType: dynamodb.ProjectionType.ALL,
       });
     }
+    // The published table: the listings as the live zone publishes them (same keys). No stream (nothing
+    // reacts to it), no indexes, and no TTL: a TTL would delete rows the zone still publishes.
+    this.publishedTable = new dynamodb.Table(this, 'Published', {
+      partitionKey: { name: LISTINGS_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: LISTINGS_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: this.removalPolicy !== RemovalPolicy.DESTROY,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: this.removalPolicy,
+    });
     this.journalTable = new dynamodb.Table(this, 'Journal', {
       partitionKey: { name: JOURNAL_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: JOURNAL_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
@@ -540,6 +553,8 @@ export class DnsblPublisher extends Construct {
       [ENV.exportBucket]: this.exportBucket.bucketName,
       [ENV.exportKey]: this.exportPrefix,
     };
+    // Only the two zone writers read or write the published table.
+    const publishedEnv = { [ENV.publishedTable]: this.publishedTable.tableName };
     const minutes = Duration.minutes;
 
     this.exportFunction = this.makeFunction(env, {
@@ -559,7 +574,7 @@ export class DnsblPublisher extends Construct {
       memorySize: 1769,
       // Route 53 throttling (10 req/s account-wide, PriorRequestNotComplete) needs room for backoff.
       timeout: minutes(5),
-      extraEnv: { [EXPORT_FUNCTION_NAME_ENV]: this.exportFunction.functionName },
+      extraEnv: { ...publishedEnv, [EXPORT_FUNCTION_NAME_ENV]: this.exportFunction.functionName },
     });
     this.reconcileFunction = this.makeFunction(env, {
       id: 'Reconcile',
@@ -568,6 +583,7 @@ export class DnsblPublisher extends Construct {
       memorySize: 1024,
       timeout: minutes(10),
       retryAttempts: 0,
+      extraEnv: publishedEnv,
     });
     this.sweeperFunction = this.makeFunction(env, {
       id: 'Sweeper',
@@ -588,9 +604,23 @@ export class DnsblPublisher extends Construct {
     // ---------------------------------------------------------------- permissions
     const listingsArn = this.listingsTable.tableArn;
     const journalArn = this.journalTable.tableArn;
+    const publishedArn = this.publishedTable.tableArn;
     const index = (tableArn: string, name: string) => `${tableArn}/index/${name}`;
     const LISTINGS_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
     const JOURNAL_RW = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+    // The zone writers also write and clear the sync intent ("STATE"/"sync-intent#<zone>#<n>") in batches.
+    const JOURNAL_RW_SYNC_INTENT = [...JOURNAL_RW, 'dynamodb:BatchWriteItem'];
+    // Published table: regions read with Query/BatchGetItem, the seeded marker and census with
+    // GetItem/PutItem/UpdateItem, rows recorded with BatchWriteItem (puts and deletes).
+    const PUBLISHED_RW = [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+    ];
     const allow = (fn: lambda.Function, sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       fn.addToRolePolicy(new iam.PolicyStatement({ sid, actions, resources, ...(conditions ? { conditions } : {}) }));
 
@@ -609,15 +639,19 @@ export class DnsblPublisher extends Construct {
       );
     };
 
-    // stream-sync: read listings, journal lock/state, write the zone, start an export.
+    // stream-sync: read listings, journal lock/state/sync intent, read and record the published
+    // table, write the zone, start an export.
     allow(this.streamSyncFunction, 'ListingsRead', LISTINGS_READ, [listingsArn]);
-    allow(this.streamSyncFunction, 'JournalLockAndState', JOURNAL_RW, [journalArn]);
+    allow(this.streamSyncFunction, 'JournalLockAndState', JOURNAL_RW_SYNC_INTENT, [journalArn]);
+    allow(this.streamSyncFunction, 'PublishedReadWrite', PUBLISHED_RW, [publishedArn]);
     route53Writer(this.streamSyncFunction);
     allow(this.streamSyncFunction, 'StartExport', ['lambda:InvokeFunction'], [this.exportFunction.functionArn]);
 
-    // reconcile: full read of listings (parallel Scan), journal lock/state, write the zone.
+    // reconcile: full read of listings (parallel Scan), journal lock/state/sync intent, write the
+    // zone; scans the published table to diff it, fills it and marks it seeded.
     allow(this.reconcileFunction, 'ListingsRead', [...LISTINGS_READ, 'dynamodb:Scan'], [listingsArn]);
-    allow(this.reconcileFunction, 'JournalLockAndState', JOURNAL_RW, [journalArn]);
+    allow(this.reconcileFunction, 'JournalLockAndState', JOURNAL_RW_SYNC_INTENT, [journalArn]);
+    allow(this.reconcileFunction, 'PublishedReadWrite', [...PUBLISHED_RW, 'dynamodb:Scan'], [publishedArn]);
     route53Writer(this.reconcileFunction);
     // Reconcile completes the prefix census of a table that predates it (one item, pk META).
     allow(this.reconcileFunction, 'ListingsPrefixCensus', ['dynamodb:UpdateItem'], [listingsArn], {

@@ -14,6 +14,7 @@ import {
   TTL_ATTRIBUTE,
   journalTableDefinition,
   listingsTableDefinition,
+  publishedTableDefinition,
 } from '../../lambdas/adapters/table-schema.js';
 import { validateZoneConfig } from '../../lambdas/core/listing.js';
 import {
@@ -37,6 +38,7 @@ export function sharedAssertions(get: () => Synthesized): void {
     return {
       listings: logicalId(p.listingsTable),
       journal: logicalId(p.journalTable),
+      published: logicalId(p.publishedTable),
       bucket: logicalId(p.exportBucket),
       logBucket: logicalId(p.logBucket),
       queue: logicalId(p.onFailureQueue),
@@ -143,6 +145,45 @@ export function sharedAssertions(get: () => Synthesized): void {
     expect(def.GlobalSecondaryIndexes[0]!.IndexName).toBe(JOURNAL_GSI.byTime.name);
   });
 
+  it('declares the published table exactly as table-schema.ts (same keys; no stream, no indexes, no TTL)', () => {
+    const def = publishedTableDefinition('x');
+    const t = get().json.Resources[ids().published]!;
+    expect(t.Type).toBe('AWS::DynamoDB::Table');
+    expect(t.DeletionPolicy).toBe('Retain');
+    expect(t.UpdateReplacePolicy).toBe('Retain');
+    expect(t.Properties).toEqual({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: def.KeySchema,
+      AttributeDefinitions: def.AttributeDefinitions,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+      SSESpecification: { SSEEnabled: true },
+    });
+    expect(def.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    // A TTL would delete rows the zone still publishes; nothing consumes a stream of it.
+    expect(t.Properties!.StreamSpecification).toBeUndefined();
+    expect(t.Properties!.TimeToLiveSpecification).toBeUndefined();
+    expect(t.Properties!.GlobalSecondaryIndexes).toBeUndefined();
+    expect(t.Properties!.LocalSecondaryIndexes).toBeUndefined();
+  });
+
+  it('has exactly three tables (listings, journal, published), all retained, PITR, encrypted, deletion-protected', () => {
+    const { json } = get();
+    const i = ids();
+    const tables = resourcesOfType(json, 'AWS::DynamoDB::Table');
+    expect(tables.map(([id]) => id).sort()).toEqual([i.listings, i.journal, i.published].sort());
+    for (const [id, t] of tables) {
+      expect(t.DeletionPolicy, id).toBe('Retain');
+      expect(t.Properties!.PointInTimeRecoverySpecification, id).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(t.Properties!.DeletionProtectionEnabled, id).toBe(true);
+      expect(t.Properties!.SSESpecification, id).toEqual({ SSEEnabled: true });
+      expect(t.Properties!.BillingMode, id).toBe('PAY_PER_REQUEST');
+    }
+  });
+
   // ------------------------------------------------------------------ functions
 
   it('bundles six arm64 Node 20 ESM functions locally with esbuild (no Docker)', () => {
@@ -196,6 +237,12 @@ export function sharedAssertions(get: () => Synthesized): void {
       expect(vars).not.toHaveProperty(ENV.dynamodbEndpoint);
       expect(vars).not.toHaveProperty(ENV.route53Endpoint);
       expect(vars).not.toHaveProperty(ENV.s3Endpoint);
+    }
+    // Only the zone writers get the published table.
+    for (const [name, id] of Object.entries(i.fn)) {
+      const vars = json.Resources[id]!.Properties!.Environment.Variables as Record<string, unknown>;
+      if (name === 'streamSync' || name === 'reconcile') expect(vars[ENV.publishedTable], name).toEqual({ Ref: i.published });
+      else expect(vars, name).not.toHaveProperty(ENV.publishedTable);
     }
     const ss = json.Resources[i.fn.streamSync]!.Properties!;
     expect(ss.Environment.Variables.EXPORT_FUNCTION_NAME).toEqual({ Ref: i.fn.export });
@@ -316,6 +363,7 @@ export function sharedAssertions(get: () => Synthesized): void {
     const i = ids();
     const L = { 'Fn::GetAtt': [i.listings, 'Arn'] };
     const J = { 'Fn::GetAtt': [i.journal, 'Arn'] };
+    const P = { 'Fn::GetAtt': [i.published, 'Arn'] };
     const idx = (table: string, name: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, `/index/${name}`]] });
     const byList = idx(i.listings, LISTINGS_GSI.byList.name);
     const byExpiry = idx(i.listings, LISTINGS_GSI.byExpiry.name);
@@ -346,10 +394,14 @@ export function sharedAssertions(get: () => Synthesized): void {
       [i.role.streamSync]: {
         ...common(i.fn.streamSync),
         ...zoneWriter,
-        ...journalRw,
-        'dynamodb:GetItem': [L, J],
-        'dynamodb:BatchGetItem': [L],
-        'dynamodb:Query': [L, J],
+        // Journal (lock, state, sync intent) and the published table (read regions, record the batch).
+        'dynamodb:GetItem': [L, J, P],
+        'dynamodb:BatchGetItem': [L, P],
+        'dynamodb:Query': [L, J, P],
+        'dynamodb:PutItem': [J, P],
+        'dynamodb:UpdateItem': [J, P],
+        'dynamodb:DeleteItem': [J, P],
+        'dynamodb:BatchWriteItem': [J, P],
         'lambda:InvokeFunction': [{ 'Fn::GetAtt': [i.fn.export, 'Arn'] }],
         'sqs:SendMessage': [Q],
         'sqs:GetQueueAttributes': [Q],
@@ -364,13 +416,16 @@ export function sharedAssertions(get: () => Synthesized): void {
         ...zoneWriter,
         // Two statements: listing records, and the apex SOA (each with its own conditions).
         'route53:ChangeResourceRecordSets': [Z, Z],
-        ...journalRw,
-        // The journal, and the prefix census item of the listings table (see the next test).
-        'dynamodb:UpdateItem': [J, L],
-        'dynamodb:GetItem': [L, J],
-        'dynamodb:BatchGetItem': [L],
-        'dynamodb:Query': [L, J],
-        'dynamodb:Scan': [L],
+        // The journal, the published table (scanned, filled, marked seeded, its census), and the prefix
+        // census item of the listings table (see the next test).
+        'dynamodb:UpdateItem': [J, L, P],
+        'dynamodb:GetItem': [L, J, P],
+        'dynamodb:BatchGetItem': [L, P],
+        'dynamodb:Query': [L, J, P],
+        'dynamodb:Scan': [L, P],
+        'dynamodb:PutItem': [J, P],
+        'dynamodb:DeleteItem': [J, P],
+        'dynamodb:BatchWriteItem': [J, P],
       },
       [i.role.sweeper]: {
         ...common(i.fn.sweeper),
