@@ -38,6 +38,8 @@ export interface SyncEnv {
   /** Wraps the handler: throw here to simulate a crash after the handler did its work. */
   crash: { afterSync?: () => boolean; beforeSync?: () => boolean };
   planned(now: number): Promise<Map<string, RRSet>>;
+  /** plan(published table): what the zone must hold at every moment (the sync's invariant). */
+  publishedPlanned(): Promise<Map<string, RRSet>>;
   actual(): Map<string, RRSet>;
   stop(): Promise<void>;
 }
@@ -131,6 +133,14 @@ export async function startSyncEnv(
       for await (const l of table.scanAll()) listings.push(l);
       const m = new Map<string, RRSet>();
       for (const r of planZone(cfg, effectiveListings(cfg, listings, at))) m.set(rrsetKey(r), normal(r));
+      return m;
+    },
+    async publishedPlanned() {
+      const listings = [];
+      for await (const l of published.scanAll()) listings.push(l);
+      const m = new Map<string, RRSet>();
+      // Published rows count until replaced, expired or not: plan them as of time 0.
+      for (const r of planZone(cfg, effectiveListings(cfg, listings, 0))) m.set(rrsetKey(r), normal(r));
       return m;
     },
     actual() {
