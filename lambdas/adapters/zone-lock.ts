@@ -57,15 +57,19 @@ export class ZoneLock {
     this.marginMs = o.marginMs ?? Math.floor(this.leaseMs / 4);
   }
 
-  /** One conditional write: take the lease if it is free, expired or ours. */
-  private async claim(): Promise<boolean> {
+  /**
+   * One conditional write: take the lease if it is free, expired or ours; renew it only if it is
+   * still ours (a lease that lapsed, even if nobody holds it now, may have had another holder who
+   * wrote meanwhile: the plan in hand may be stale, so the writer stops and its batch is retried).
+   */
+  private async claim(renewal = false): Promise<boolean> {
     const sentAt = Date.now();
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...this.key, owner: this.owner, leaseUntil: sentAt + this.leaseMs },
-          ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now OR #o = :me',
+          ConditionExpression: renewal ? '#o = :me AND leaseUntil >= :now' : 'attribute_not_exists(pk) OR leaseUntil < :now OR #o = :me',
           ExpressionAttributeNames: { '#o': 'owner' },
           ExpressionAttributeValues: { ':now': sentAt, ':me': this.owner },
         }),
@@ -115,7 +119,7 @@ export class ZoneLock {
       return;
     }
     try {
-      if (!(await this.claim())) this.markLost('another writer took the lease');
+      if (!(await this.claim(true))) this.markLost('the lease lapsed or another writer took it');
     } catch {
       // A failed renewal is not a lost lease: fence() still refuses once heldUntil - margin passes.
     }
