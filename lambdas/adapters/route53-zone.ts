@@ -8,7 +8,7 @@ import {
   type RRType,
 } from '@aws-sdk/client-route-53';
 import type { Change, RefusedChange } from '../core/change-batch.js';
-import { compareNames, type RecordType, type RRSet } from '../core/rrset.js';
+import type { RecordType, RRSet } from '../core/rrset.js';
 import { sleep } from './listings-table.js';
 
 const MANAGED_TYPES = new Set(['A', 'TXT', 'CAA']);
@@ -55,6 +55,45 @@ function toRRSet(r: ResourceRecordSet): RRSet | undefined {
   };
 }
 
+/**
+ * Where ListResourceRecordSets may sort a wildcard label: as the raw '*' (ASCII 42), as the API
+ * reference's "Sort order" note documents (it lists '*' among the characters that sort before '.':
+ * https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html), or as
+ * the "\052" it writes names with. Other labels here are letters, digits and '-', the same in both.
+ */
+type ListingOrder = 'ascii' | 'escaped';
+
+/** A name's place in a listing order: labels reversed, joined by '.', with the trailing dot. */
+function listingKey(name: string, order: ListingOrder): string {
+  const labels = name.replace(/\.$/, '').split('.').reverse();
+  return (order === 'escaped' ? labels.map((l) => (l === '*' ? '\\052' : l)) : labels).join('.') + '.';
+}
+
+function orderKeys(name: string): Record<ListingOrder, string> {
+  return { ascii: listingKey(name, 'ascii'), escaped: listingKey(name, 'escaped') };
+}
+
+/** A name readNames must read: just that name, or it and every name below it. */
+interface Target {
+  readonly name: string;
+  readonly subtree: boolean;
+  readonly keys: Record<ListingOrder, string>;
+}
+
+function target(name: string, subtree: boolean): Target {
+  return { name, subtree, keys: orderKeys(name) };
+}
+
+function holds(t: Target, name: string): boolean {
+  return name === t.name || (t.subtree && name.endsWith(`.${t.name}`));
+}
+
+function firstIn(targets: Iterable<Target>, order: ListingOrder): Target {
+  let best: Target | undefined;
+  for (const t of targets) if (!best || t.keys[order] < best.keys[order]) best = t;
+  return best!;
+}
+
 export interface ApplyOptions {
   /** Stop retrying after this time (ms since epoch); the caller fails the batch then. */
   deadline?: number;
@@ -64,11 +103,19 @@ export interface ApplyOptions {
 export class Route53Zone {
   readonly stats: Route53Stats = { listCalls: 0, changeCalls: 0, retries: 0, recordChanges: 0 };
 
+  /** The listing orders no page has contradicted yet (see readNames); kept across reads. */
+  private listingOrders: readonly ListingOrder[] = ['ascii', 'escaped'];
+  private readonly listPageSize: number;
+
   constructor(
     private readonly client: Route53Client,
     readonly hostedZoneId: string,
     readonly zone: string,
-  ) {}
+    /** listPageSize: MaxItems of ListResourceRecordSets (default and maximum 300; tests use less). */
+    opts: { listPageSize?: number } = {},
+  ) {
+    this.listPageSize = opts.listPageSize ?? 300;
+  }
 
   private async withRetry<T>(what: () => Promise<T>, opts: ApplyOptions = {}): Promise<T> {
     const maxAttempts = opts.maxAttempts ?? 12;
@@ -90,8 +137,8 @@ export class Route53Zone {
   async page(
     startName: string,
     startType?: string,
-    maxItems = 300,
-  ): Promise<{ rrsets: RRSet[]; last?: string; next?: { name: string; type?: string } }> {
+    maxItems = this.listPageSize,
+  ): Promise<{ rrsets: RRSet[]; names: string[]; last?: string; next?: { name: string; type?: string } }> {
     const r = await this.withRetry(() => {
       this.stats.listCalls++;
       return this.client.send(
@@ -105,10 +152,11 @@ export class Route53Zone {
     });
     const all = r.ResourceRecordSets ?? [];
     const rrsets = all.map(toRRSet).filter((x): x is RRSet => x !== undefined);
-    const lastRaw = all[all.length - 1]?.Name;
+    const names = all.map((x) => decodeName(x.Name ?? ''));
     return {
       rrsets,
-      last: lastRaw ? decodeName(lastRaw) : undefined,
+      names,
+      last: names[names.length - 1],
       next: r.IsTruncated && r.NextRecordName ? { name: decodeName(r.NextRecordName), type: r.NextRecordType } : undefined,
     };
   }
@@ -124,48 +172,93 @@ export class Route53Zone {
   }
 
   /**
-   * The rrsets under a set of subtree roots and exact names, read with as few calls as possible:
-   * one listing call answers for every root up to the last name it returned, so areas with no
-   * records cost nothing extra.
+   * The rrsets under a set of subtree roots and at a set of exact names, read with few calls: one
+   * chain of pages answers for every target it provably covers, so areas with no records cost
+   * nothing extra.
+   *
+   * What a chain of pages from StartRecordName S to NextRecordName N proves depends on the listing
+   * order, and where a wildcard sorts in it is not something to rely on: Route 53 documents the raw
+   * '*' (ASCII 42, before the digits) but writes the name back as "\052" (which would sort after
+   * them). So a target counts as read only when the pages prove it under every order still possible
+   * (the candidates are dropped as soon as a page's own order contradicts them; what is learnt is
+   * kept for later reads), or when proved without any order: a name's rrsets, and a subtree's, are
+   * contiguous in the listing, so seeing them followed by something else (or the zone's end)
+   * proves them complete, and a chain started at the target itself ends only when it has passed it.
    */
   async readNames(roots: readonly string[], exact: readonly string[]): Promise<RRSet[]> {
-    const targets = [...new Set([...roots, ...exact])].sort(compareNames);
-    const rootSet = new Set(roots);
-    const exactSet = new Set(exact);
-    const wanted = (name: string): boolean => {
-      if (exactSet.has(name)) return true;
-      for (let n = name; ; ) {
-        if (rootSet.has(n)) return true;
-        const dot = n.indexOf('.');
-        if (dot < 0 || n.length <= this.zone.length + 1) return false;
-        n = n.slice(dot + 1);
+    const byName = new Map<string, Target>();
+    for (const name of exact) byName.set(name, target(name, false));
+    for (const name of roots) byName.set(name, target(name, true)); // a root includes its own name
+    /** The targets whose extent holds `name`: the exact name and the roots at or above it. */
+    const holders = (name: string): Target[] => {
+      const out: Target[] = [];
+      const at = byName.get(name);
+      if (at) out.push(at);
+      for (let i = name.indexOf('.'); i >= 0 && i < name.length - 1; i = name.indexOf('.', i + 1)) {
+        const t = byName.get(name.slice(i + 1));
+        if (t?.subtree) out.push(t);
       }
+      return out;
     };
+    const pending = new Set(byName.values());
     const out = new Map<string, RRSet>();
-    let i = 0;
-    while (i < targets.length) {
-      let cursor: { name: string; type?: string } | undefined = { name: targets[i]! };
-      let last: string | undefined;
-      // Page on while the names returned can still belong to the current target's subtree.
+    // The first target left in the most likely order still possible.
+    const firstLeft = (): Target => firstIn(pending, this.listingOrders[0] ?? 'ascii');
+    while (pending.size > 0) {
+      const start = firstLeft().name;
+      const startKeys = orderKeys(start);
+      // Targets whose extent the chain has entered; their extent's start lies at or after `start`.
+      const entered = new Set<Target>();
+      const done = (t: Target): void => {
+        pending.delete(t);
+        entered.delete(t);
+      };
+      for (const t of holders(start)) if (t.name === start && pending.has(t)) entered.add(t);
+      let cursor: { name: string; type?: string } = { name: start };
       for (;;) {
         const p = await this.page(cursor.name, cursor.type);
-        for (const r of p.rrsets) if (wanted(r.name)) out.set(`${r.name} ${r.type}`, r);
-        last = p.last;
-        if (!p.next) {
-          last = undefined; // end of zone: everything after the cursor is known
-          break;
+        for (const r of p.rrsets) if (holders(r.name).length > 0) out.set(`${r.name} ${r.type}`, r);
+        this.learnOrder([cursor.name, ...p.names, ...(p.next ? [p.next.name] : [])]);
+        // Without an order: an extent entered and then left (or the zone's end) is complete.
+        for (const n of p.names) {
+          for (const t of entered) if (!holds(t, n)) done(t);
+          for (const t of holders(n)) {
+            // A subtree the chain started inside may have begun before `start`.
+            if (pending.has(t) && !(t.subtree && start !== t.name && start.endsWith(`.${t.name}`))) entered.add(t);
+          }
         }
+        for (const t of entered) if (!p.next || !holds(t, p.next.name)) done(t);
+        // With the orders still possible: every target inside [start, next) under each of them.
+        const live = this.listingOrders;
+        const nextKeys = p.next ? orderKeys(p.next.name) : undefined;
+        if (live.length > 0) {
+          for (const t of pending) {
+            const inside = live.every((o) => startKeys[o] <= t.keys[o] && (!nextKeys || (nextKeys[o] > t.keys[o] && !holds(t, p.next!.name))));
+            if (inside) done(t);
+          }
+        }
+        if (!p.next || pending.size === 0) break;
+        // Page on while the next target to read lies in what this chain has passed (in every order
+        // still possible): reading on from here is then cheaper than starting again there. Else
+        // start a new chain at it. (While the chain's first target is unread, that is always so.)
+        const want = firstLeft();
+        const passed =
+          live.length > 0 ? live.every((o) => startKeys[o] <= want.keys[o] && want.keys[o] <= nextKeys![o]) : want.name === start;
+        if (!passed) break;
         cursor = p.next;
-        const target = targets[i]!;
-        if (!(cursor.name === target || cursor.name.endsWith(`.${target}`))) break;
       }
-      // Every target up to `last` (all of them if the zone ended) is now known.
-      i++;
-      const fullyBefore = (t: string): boolean =>
-        last === undefined || (compareNames(t, last) < 0 && last !== t && !last.endsWith(`.${t}`));
-      while (i < targets.length && fullyBefore(targets[i]!)) i++;
     }
     return [...out.values()];
+  }
+
+  /** Drops the candidate listing orders that a sequence of names, as listed, contradicts. */
+  private learnOrder(listed: readonly string[]): void {
+    if (this.listingOrders.length === 0) return;
+    const sorted = (o: ListingOrder): boolean => {
+      for (let i = 1; i < listed.length; i++) if (listingKey(listed[i - 1]!, o) > listingKey(listed[i]!, o)) return false;
+      return true;
+    };
+    this.listingOrders = this.listingOrders.filter(sorted);
   }
 
   /** The zone's apex SOA (TTL and value), which Route 53 creates with the zone. */
