@@ -610,17 +610,10 @@ export class DnsblPublisher extends Construct {
     const JOURNAL_RW = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
     // The zone writers also write and clear the sync intent ("STATE"/"sync-intent#<zone>#<n>") in batches.
     const JOURNAL_RW_SYNC_INTENT = [...JOURNAL_RW, 'dynamodb:BatchWriteItem'];
-    // Published table: regions read with Query/BatchGetItem, the seeded marker and census with
-    // GetItem/PutItem/UpdateItem, rows recorded with BatchWriteItem (puts and deletes).
-    const PUBLISHED_RW = [
-      'dynamodb:GetItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:Query',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:BatchWriteItem',
-    ];
+    // Published table: regions read with Query/BatchGetItem, the seeded marker with GetItem, the
+    // census with UpdateItem, rows recorded with BatchWriteItem (puts and deletes). Reconcile also
+    // scans it and writes the seeded marker (PutItem).
+    const PUBLISHED_RW = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'];
     const allow = (fn: lambda.Function, sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       fn.addToRolePolicy(new iam.PolicyStatement({ sid, actions, resources, ...(conditions ? { conditions } : {}) }));
 
@@ -651,7 +644,7 @@ export class DnsblPublisher extends Construct {
     // zone; scans the published table to diff it, fills it and marks it seeded.
     allow(this.reconcileFunction, 'ListingsRead', [...LISTINGS_READ, 'dynamodb:Scan'], [listingsArn]);
     allow(this.reconcileFunction, 'JournalLockAndState', JOURNAL_RW_SYNC_INTENT, [journalArn]);
-    allow(this.reconcileFunction, 'PublishedReadWrite', [...PUBLISHED_RW, 'dynamodb:Scan'], [publishedArn]);
+    allow(this.reconcileFunction, 'PublishedReadWrite', [...PUBLISHED_RW, 'dynamodb:Scan', 'dynamodb:PutItem'], [publishedArn]);
     route53Writer(this.reconcileFunction);
     // Reconcile completes the prefix census of a table that predates it (one item, pk META).
     allow(this.reconcileFunction, 'ListingsPrefixCensus', ['dynamodb:UpdateItem'], [listingsArn], {
