@@ -1,5 +1,6 @@
-// The live zone in Route 53: reading rrsets (by range, cheaply) and applying change batches with
-// backoff. Route 53's rate limit is account-wide (50 burst, 10/s), so every call counts.
+// The live zone in Route 53: reading rrsets (by range, cheaply) and applying change batches,
+// retrying transient faults with backoff. Route 53's rate limit is account-wide (50 burst, 10/s),
+// so every call counts.
 import {
   ChangeResourceRecordSetsCommand,
   ListResourceRecordSetsCommand,
@@ -12,7 +13,76 @@ import type { RecordType, RRSet } from '../core/rrset.js';
 import { sleep } from './listings-table.js';
 
 const MANAGED_TYPES = new Set(['A', 'TXT', 'CAA']);
-const RETRYABLE = new Set(['Throttling', 'ThrottlingException', 'PriorRequestNotComplete', 'ServiceUnavailable', 'RequestTimeout']);
+
+/**
+ * Client settings Route53Zone expects (spread them into `new Route53Client({...})`): no SDK retries,
+ * since withRetry retries every transient fault within the caller's deadline and fences each write
+ * attempt; and a request that hangs fails fast to be retried. `throwOnRequestTimeout` is needed: since
+ * @smithy/node-http-handler 4.4 a passed requestTimeout only logs a warning without it.
+ */
+export const ROUTE53_CLIENT_CONFIG = {
+  maxAttempts: 1,
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+} as const;
+
+/** Error names (codes) worth retrying: throttling, the zone busy, the service failing or slow. */
+const TRANSIENT_NAMES = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'PriorRequestNotComplete',
+  'ServiceUnavailable',
+  'InternalFailure',
+  'InternalError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+]);
+/** Node's codes for a connection that could not be made or broke (as @smithy/service-error-classification lists them). */
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Why a Route 53 call failed, when trying again later may succeed: Node's network code (ECONNRESET,
+ * ETIMEDOUT for a request timeout, ECONNREFUSED, ...), else the error's name (Throttling,
+ * PriorRequestNotComplete, ServiceUnavailable, TimeoutError, ...), else "HTTP 5xx"; undefined for
+ * anything else (InvalidChangeBatch, InvalidInput, an abort, a lost lease, ...). Looks through
+ * `cause`s.
+ */
+export function transientCause(error: unknown): string | undefined {
+  let e: unknown = error;
+  for (let depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
+    const x = e as { name?: unknown; code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number }; cause?: unknown };
+    if (x.name === 'AbortError') return undefined;
+    if (typeof x.code === 'string' && NETWORK_CODES.has(x.code)) return x.code;
+    if (typeof x.name === 'string' && TRANSIENT_NAMES.has(x.name)) return x.name;
+    const status = x.$metadata?.httpStatusCode;
+    if (status !== undefined && (status >= 500 || status === 429)) return `HTTP ${status}`;
+    if (status === undefined && typeof x.message === 'string' && /socket hang up|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE/.test(x.message)) return 'connection';
+    e = x.cause;
+  }
+  return undefined;
+}
+
+/**
+ * True when a Route 53 call's failure is transient (throttling, the zone busy, 5xx, a timeout, a lost
+ * or refused connection): the same work may succeed later, so a stream batch should fail whole and
+ * be retried rather than have a record isolated. withRetry has already retried it up to the caller's
+ * deadline.
+ */
+export function isTransient(error: unknown): boolean {
+  return transientCause(error) !== undefined;
+}
+
+/**
+ * What withRetry adds to the error it gives up with, when earlier attempts of the same request
+ * failed transiently: their causes, in order. After a timeout or a lost connection an earlier attempt
+ * of a change batch may have been applied, so an InvalidChangeBatch that follows may be refusing
+ * the batch's own earlier success.
+ */
+export interface RetriedError extends Error {
+  priorFailures?: string[];
+}
 
 /**
  * The refusals named in an InvalidChangeBatch message, e.g. "[Tried to create resource record set
@@ -36,6 +106,8 @@ export interface Route53Stats {
   listCalls: number;
   changeCalls: number;
   retries: number;
+  /** Retries by transientCause (e.g. Throttling, ECONNRESET, ETIMEDOUT, HTTP 503). */
+  retriesByCause: Record<string, number>;
   recordChanges: number;
 }
 
@@ -94,14 +166,22 @@ function firstIn(targets: Iterable<Target>, order: ListingOrder): Target {
   return best!;
 }
 
-export interface ApplyOptions {
+export interface ReadOptions {
   /** Stop retrying after this time (ms since epoch); the caller fails the batch then. */
   deadline?: number;
   maxAttempts?: number;
 }
 
+export interface ApplyOptions extends ReadOptions {
+  /**
+   * Called before every attempt of a write (the first included); throws when this writer may no
+   * longer write (its zone lease is lost). Its error propagates at once, without a retry.
+   */
+  fence?: () => void;
+}
+
 export class Route53Zone {
-  readonly stats: Route53Stats = { listCalls: 0, changeCalls: 0, retries: 0, recordChanges: 0 };
+  readonly stats: Route53Stats = { listCalls: 0, changeCalls: 0, retries: 0, retriesByCause: {}, recordChanges: 0 };
 
   /** The listing orders no page has contradicted yet (see readNames); kept across reads. */
   private listingOrders: readonly ListingOrder[] = ['ascii', 'escaped'];
@@ -117,17 +197,31 @@ export class Route53Zone {
     this.listPageSize = opts.listPageSize ?? 300;
   }
 
+  /**
+   * Runs one Route 53 call, retrying every transient fault (transientCause) with exponential backoff
+   * and jitter (0.2 s doubling to 20 s, each wait 50-100% of that) until it succeeds, a fault is not
+   * transient, the attempts run out or the next wait would pass the deadline; then throws the last
+   * error. InvalidChangeBatch is not retried: after a lost answer it may refuse the batch's own
+   * earlier success, which only the caller can sort out (priorFailures says it may be so).
+   */
   private async withRetry<T>(what: () => Promise<T>, opts: ApplyOptions = {}): Promise<T> {
     const maxAttempts = opts.maxAttempts ?? 12;
+    const prior: string[] = [];
     for (let attempt = 1; ; attempt++) {
+      opts.fence?.();
       try {
         return await what();
       } catch (e) {
-        const name = (e as Error).name;
+        const cause = transientCause(e);
         const wait = Math.min(20_000, 200 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
         const late = opts.deadline !== undefined && Date.now() + wait > opts.deadline;
-        if (!RETRYABLE.has(name) || attempt >= maxAttempts || late) throw e;
+        if (cause === undefined || attempt >= maxAttempts || late) {
+          if (prior.length > 0 && e !== null && typeof e === 'object') (e as RetriedError).priorFailures = prior;
+          throw e;
+        }
+        prior.push(cause);
         this.stats.retries++;
+        this.stats.retriesByCause[cause] = (this.stats.retriesByCause[cause] ?? 0) + 1;
         await sleep(wait);
       }
     }
@@ -138,6 +232,7 @@ export class Route53Zone {
     startName: string,
     startType?: string,
     maxItems = this.listPageSize,
+    opts: ReadOptions = {},
   ): Promise<{ rrsets: RRSet[]; names: string[]; last?: string; next?: { name: string; type?: string } }> {
     const r = await this.withRetry(() => {
       this.stats.listCalls++;
@@ -149,7 +244,7 @@ export class Route53Zone {
           MaxItems: maxItems,
         }),
       );
-    });
+    }, { deadline: opts.deadline, maxAttempts: opts.maxAttempts });
     const all = r.ResourceRecordSets ?? [];
     const rrsets = all.map(toRRSet).filter((x): x is RRSet => x !== undefined);
     const names = all.map((x) => decodeName(x.Name ?? ''));
@@ -162,10 +257,10 @@ export class Route53Zone {
   }
 
   /** Every managed rrset of the zone. */
-  async *all(): AsyncGenerator<RRSet> {
+  async *all(opts: ReadOptions = {}): AsyncGenerator<RRSet> {
     let next: { name: string; type?: string } | undefined = { name: `${this.zone}.` };
     while (next) {
-      const p = await this.page(next.name, next.type);
+      const p = await this.page(next.name, next.type, undefined, opts);
       yield* p.rrsets;
       next = p.next;
     }
@@ -185,7 +280,7 @@ export class Route53Zone {
    * contiguous in the listing, so seeing them followed by something else (or the zone's end)
    * proves them complete, and a chain started at the target itself ends only when it has passed it.
    */
-  async readNames(roots: readonly string[], exact: readonly string[]): Promise<RRSet[]> {
+  async readNames(roots: readonly string[], exact: readonly string[], opts: ReadOptions = {}): Promise<RRSet[]> {
     const byName = new Map<string, Target>();
     for (const name of exact) byName.set(name, target(name, false));
     for (const name of roots) byName.set(name, target(name, true)); // a root includes its own name
@@ -216,7 +311,7 @@ export class Route53Zone {
       for (const t of holders(start)) if (t.name === start && pending.has(t)) entered.add(t);
       let cursor: { name: string; type?: string } = { name: start };
       for (;;) {
-        const p = await this.page(cursor.name, cursor.type);
+        const p = await this.page(cursor.name, cursor.type, undefined, opts);
         for (const r of p.rrsets) if (holders(r.name).length > 0) out.set(`${r.name} ${r.type}`, r);
         this.learnOrder([cursor.name, ...p.names, ...(p.next ? [p.next.name] : [])]);
         // Without an order: an extent entered and then left (or the zone's end) is complete.
@@ -286,7 +381,10 @@ export class Route53Zone {
     }, opts);
   }
 
-  /** Sends one change batch, retrying throttling with backoff. Returns the change id. */
+  /**
+   * Sends one change batch, retrying transient faults with backoff (withRetry), calling
+   * opts.fence before every attempt. Returns the change id.
+   */
   async apply(batch: readonly Change[], opts: ApplyOptions = {}): Promise<string> {
     const r = await this.withRetry(() => {
       this.stats.changeCalls++;

@@ -6,7 +6,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { validateZoneConfig, type ZoneConfig } from '../core/listing.js';
 import { ListingsTable } from '../adapters/listings-table.js';
-import { Route53Zone } from '../adapters/route53-zone.js';
+import { ROUTE53_CLIENT_CONFIG, Route53Zone } from '../adapters/route53-zone.js';
 import { sdkLogger } from '../adapters/sdk-logger.js';
 import { ENV } from '../adapters/table-schema.js';
 
@@ -34,8 +34,9 @@ export function runtimeFromEnv(env: NodeJS.ProcessEnv = process.env): Runtime {
     endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {};
   const ddb = new DynamoDBClient({ region, logger: sdkLogger, ...local(env[ENV.dynamodbEndpoint]) });
   const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
-  // Our own backoff handles throttling with a deadline; the SDK's 3 quick attempts are not enough.
-  const route53 = new Route53Client({ region: 'us-east-1', maxAttempts: 1, logger: sdkLogger, ...local(env[ENV.route53Endpoint]) });
+  // Route53Zone retries every transient fault itself (backoff within a deadline, writes fenced), so
+  // the SDK makes one attempt; a hung request fails after 10 s to be retried (ROUTE53_CLIENT_CONFIG).
+  const route53 = new Route53Client({ region: 'us-east-1', ...ROUTE53_CLIENT_CONFIG, logger: sdkLogger, ...local(env[ENV.route53Endpoint]) });
   return {
     cfg,
     doc,

@@ -1,11 +1,11 @@
 // The HTTP side of the API: routing by method and path as the SDK sends them, the account-wide
-// request bucket, injected faults, XML bodies and Route 53's error documents. Requests are not
-// authenticated: any (or no) SigV4 signature is accepted.
+// request bucket, injected faults (errors and dropped connections), XML bodies and Route 53's
+// error documents. Requests are not authenticated: any (or no) SigV4 signature is accepted.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type ApiContext, OPERATIONS, type OpResponse } from './api-operations.js';
 import { ApiError, MESSAGES } from './errors.js';
-import type { Faults } from './faults.js';
+import type { Fault, Faults } from './faults.js';
 import type { TokenBucket } from './token-bucket.js';
 import { parseXml, xmlDocument, type XmlObject } from './xml.js';
 
@@ -15,6 +15,8 @@ export interface ApiServerDeps {
   ctx: ApiContext;
   requestBucket: TokenBucket | undefined;
   faults: Faults;
+  /** How long a 'timeout-…' fault holds the response before dropping the connection (default 60 s). */
+  faultHoldMs?: number;
 }
 
 export function createApiServer(deps: ApiServerDeps): Server {
@@ -42,14 +44,20 @@ async function handle(deps: ApiServerDeps, req: IncomingMessage, res: ServerResp
   } catch (e) {
     return sendError(res, new ApiError('InvalidInput', e instanceof Error ? e.message : 'unreadable body'));
   }
+  // A connection fault 'after' the operation: it runs (a change is applied), the answer is lost.
+  let dropAfter: Fault | undefined;
   try {
     if (deps.requestBucket && !deps.requestBucket.tryTake()) {
       stats.throttled++;
       throw new ApiError('Throttling', MESSAGES.throttling);
     }
     if (!op) throw new ApiError('UnknownOperation', `No operation matches ${method} ${path}`);
-    const injected = deps.faults.take(opName);
-    if (injected) throw injected;
+    const fault = deps.faults.take(opName);
+    if (fault?.type === 'error') throw fault.error;
+    if (fault?.type === 'connection') {
+      if (fault.when === 'before') return dropConnection(req, res, fault, deps.faultHoldMs);
+      dropAfter = fault;
+    }
     let body: XmlObject | undefined;
     if (rawBody.trim().length > 0) {
       try {
@@ -62,11 +70,28 @@ async function handle(deps: ApiServerDeps, req: IncomingMessage, res: ServerResp
     const params: Record<string, string> = {};
     for (const [k, v] of Object.entries(match.groups ?? {})) params[k] = decodeURIComponent(v);
     const out: OpResponse = op.handle(deps.ctx, { params, query: url.searchParams, body });
+    if (dropAfter) return dropConnection(req, res, dropAfter, deps.faultHoldMs);
     send(res, out.status, out.root, out.body, out.headers);
   } catch (e) {
+    if (dropAfter) return dropConnection(req, res, dropAfter, deps.faultHoldMs);
     if (e instanceof ApiError) return sendError(res, e);
     throw e;
   }
+}
+
+/**
+ * An injected connection fault: 'reset' destroys the connection at once, without a response;
+ * 'timeout' holds it (the client gives up at its own timeout and closes it) and destroys it when the
+ * hold ends.
+ */
+function dropConnection(req: IncomingMessage, res: ServerResponse, fault: Fault, holdMs = 60_000): void {
+  if (fault.type !== 'connection' || fault.kind === 'reset') {
+    req.socket.destroy();
+    return;
+  }
+  const timer = setTimeout(() => req.socket.destroy(), holdMs);
+  timer.unref();
+  res.on('close', () => clearTimeout(timer));
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

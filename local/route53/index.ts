@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { type ApiContext, createZone, type Stats } from './api-operations.js';
 import { createApiServer } from './api-server.js';
 import { startDnsServer } from './dns-server.js';
-import { type FaultCode, Faults } from './faults.js';
+import { type FaultCode, Faults, type RandomFaults } from './faults.js';
 import { displayName, type WildcardOrder } from './names.js';
 import { loadStore, saveStore } from './persistence.js';
 import { TokenBucket } from './token-bucket.js';
@@ -35,6 +35,13 @@ export interface Route53StandInOptions {
    * the second to check that callers do not depend on either.
    */
   wildcardOrder?: WildcardOrder;
+  /**
+   * Injected faults from the start: `random` makes a seeded 1 in N requests fail (by default with a
+   * connection reset or timeout, before or after the operation runs; see faults.ts); `holdMs` is how
+   * long a timeout fault holds the response before dropping the connection (default 60 s: longer
+   * than any client timeout).
+   */
+  faults?: { random?: RandomFaults; holdMs?: number };
 }
 
 export interface Route53StandIn {
@@ -44,7 +51,12 @@ export interface Route53StandIn {
   createZone(name: string): Promise<string>;
   faults: {
     failNext(op: string, code: FaultCode, times?: number): void;
+    /** Clears queued faults (not random ones). */
     clear(): void;
+    /** Starts (or with undefined stops) random faults. */
+    random(cfg: RandomFaults | undefined): void;
+    /** Faults injected so far, by code. */
+    injected(): Record<string, number>;
   };
   stats(): { requests: Record<string, number>; throttled: number; changesApplied: number; recordChanges: number };
   /** Current contents: names lower-case with trailing dot, wildcard label as "*". */
@@ -52,7 +64,7 @@ export interface Route53StandIn {
   close(): Promise<void>;
 }
 
-export type { FaultCode, WildcardOrder };
+export type { FaultCode, RandomFaults, WildcardOrder };
 
 export async function startRoute53StandIn(opts: Route53StandInOptions = {}): Promise<Route53StandIn> {
   const host = opts.host ?? '127.0.0.1';
@@ -60,7 +72,7 @@ export async function startRoute53StandIn(opts: Route53StandInOptions = {}): Pro
   store.listingOrder = opts.wildcardOrder ?? 'ascii';
   const throttle = opts.throttle === undefined ? { burst: 50, ratePerSecond: 10 } : opts.throttle;
   const stats: Stats = { requests: {}, throttled: 0, changesApplied: 0, recordChanges: 0 };
-  const faults = new Faults();
+  const faults = new Faults(opts.faults?.random);
   let endpoint = '';
   const ctx: ApiContext = {
     store,
@@ -78,7 +90,7 @@ export async function startRoute53StandIn(opts: Route53StandInOptions = {}): Pro
   };
   const requestBucket = throttle ? new TokenBucket(throttle.burst, throttle.ratePerSecond) : undefined;
 
-  const api = createApiServer({ ctx, requestBucket, faults });
+  const api = createApiServer({ ctx, requestBucket, faults, faultHoldMs: opts.faults?.holdMs });
   await new Promise<void>((ok, fail) => {
     api.once('error', fail);
     api.listen(opts.apiPort ?? 0, host, () => {
@@ -102,7 +114,12 @@ export async function startRoute53StandIn(opts: Route53StandInOptions = {}): Pro
     endpoint,
     dnsPort: dns.port,
     createZone: async (name) => createZone(ctx, name, `standin-${Date.now()}-${++callerSeq}`).zone.id,
-    faults: { failNext: (op, code, times) => faults.failNext(op, code, times), clear: () => faults.clear() },
+    faults: {
+      failNext: (op, code, times) => faults.failNext(op, code, times),
+      clear: () => faults.clear(),
+      random: (cfg) => faults.random(cfg),
+      injected: () => ({ ...faults.injected }),
+    },
     stats: () => ({ ...stats, requests: { ...stats.requests } }),
     rrsets: (zoneId) => {
       const zone = store.zone(zoneId.replace(/^\/hostedzone\//, ''));
