@@ -197,7 +197,9 @@ export async function drain(env: SyncEnv, opts: { batchSize: number; pick?: (n: 
       while (rest.length > 0) {
         const k = Math.max(1, Math.min(rest.length, opts.pick ? opts.pick(rest.length) : rest.length));
         invocations++;
+        if (env.crash.beforeSync?.()) throw new Error('simulated crash before sync');
         const r = await env.handler({ Records: rest.slice(0, k) }, { getRemainingTimeInMillis: () => 120_000 });
+        if (env.crash.afterSync?.()) throw new Error('simulated crash after sync');
         if (r.batchItemFailures.length > 0) return r;
         rest = rest.slice(k);
       }
