@@ -275,6 +275,23 @@ describe('reconcile and expiry sweeper', () => {
     expect((await reconcileZone(deps)).soaUpdated).toBe(false);
   });
 
+  it('logs and counts an apex SOA it cannot parse instead of skipping it silently', async () => {
+    const warnings: string[] = [];
+    const odd = new Proxy(env.zone, {
+      get(target, prop, receiver) {
+        if (prop === 'apexSoa') return async () => ({ ttl: 900, value: 'ns-1.awsdns-00.com. hostmaster 1 7200' });
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const r = await reconcileZone({ cfg: env.cfg, table: env.table, published: env.published, zone: odd, nowSeconds: now, warn: (m) => warnings.push(m) });
+    expect(r.soaUnparsable).toBe(true);
+    expect(r.soaUpdated).toBe(false);
+    expect(warnings.join('\n')).toMatch(/SOA/);
+    const fine = await reconcileZone({ cfg: env.cfg, table: env.table, published: env.published, zone: env.zone, nowSeconds: now });
+    expect(fine.soaUnparsable).toBe(false);
+  });
+
   it('delists expired listings on time and records why', async () => {
     const t = Math.floor(now());
     await env.table.put(L('spam', '203.0.113.1', { expiresAt: t + 1 }), null);
