@@ -74,6 +74,8 @@ export async function startSyncEnv(
     /** Wraps the zone the handler writes through (e.g. to pause it). */
     wrapZone?: (zone: Route53Zone) => Route53Zone;
     lockOptions?: ZoneLockOptions;
+    /** The Route 53 client's request timeout (default 2 s). */
+    requestTimeoutMs?: number;
   } = {},
 ): Promise<SyncEnv> {
   const cfg = SYNC_CFG;
@@ -89,6 +91,9 @@ export async function startSyncEnv(
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
+    // As the Lambdas' client (ROUTE53_CLIENT_CONFIG), with a shorter timeout so injected timeouts
+    // cost the tests little.
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: opts.requestTimeoutMs ?? 2_000, throwOnRequestTimeout: true },
   });
   const table = new ListingsTable(doc, names.listings);
   const journal = new Journal(doc, names.journal);

@@ -157,7 +157,10 @@ describe('convergence under throttling, injected failures and crashes', () => {
   beforeAll(async () => {
     env = await startSyncEnv({
       ddb, batchSize: 50, chunkRegions: 7, noPoller: true,
-      r53: { throttle: { burst: 20, ratePerSecond: 50 }, maxRRSetsPerZone: 1_000_000 },
+      // Resets and timeouts, before and after the operation ran, in 1 of 40 requests; wildcards in
+      // the order Route 53 documents (the stand-in's default).
+      r53: { throttle: { burst: 20, ratePerSecond: 50 }, maxRRSetsPerZone: 1_000_000, faults: { random: { oneIn: 40, seed: 3 }, holdMs: 5_000 } },
+      requestTimeoutMs: 1_000,
       // Every 23rd request, another writer takes the lease first (as if this one had been paused
       // past it): the fence must stop the request, and the batch is retried whole.
       wrapZone: (zone) =>
@@ -217,9 +220,11 @@ describe('convergence under throttling, injected failures and crashes', () => {
     expect(crashes).toBeGreaterThan(5);
     expect(thefts).toBeGreaterThan(2);
     expect(env.r53.stats().throttled + env.zone.stats.retries).toBeGreaterThan(0);
+    const injected = env.r53.faults.injected();
+    expect(Object.keys(injected).length).toBeGreaterThan(1); // resets and timeouts both happened
     // And reconcile has nothing to repair.
     const rec = await reconcileZone({ cfg: env.cfg, table: env.table, published: env.published, zone: env.zone, nowSeconds: now }, { dryRun: true });
-    console.log(`convergence: ${ops} operations, ${crashes} crashes, ${thefts} lost leases, reconcile would repair ${rec.drift} rrsets`);
+    console.log(`convergence: ${ops} operations, ${crashes} crashes, ${thefts} lost leases, faults ${JSON.stringify(injected)}, retries ${JSON.stringify(env.zone.stats.retriesByCause)}, reconcile would repair ${rec.drift} rrsets`);
     expect(rec.drift).toBe(0);
   }, 900_000);
 });
