@@ -62,6 +62,29 @@ export class Journal {
     };
   }
 
+  /**
+   * Version counters. The version of a (list, network) entry never repeats, even across a delist,
+   * an expiry sweep or a TTL deletion: otherwise a writer holding "ifVersion 1" of a listing that
+   * was since delisted and listed again (version 1 again) would overwrite the new listing. So the
+   * highest version each entry ever had is kept here, one small item per (list, network) ever
+   * written ("V#<networkKey>", sk = list; no TTL, no index attributes: never in the audit trail's
+   * index nor in history queries), and every listing write sets it in the same transaction
+   * (ListingsTable.putAudited): a new version is one more than the larger of the stored version and
+   * this counter. It lives in the journal, not in the listings table, because everything reading
+   * the listings table (its stream to the zone sync, scans, the export, the canary) must see
+   * listings only. Deletions need not touch it, so the sweeper and DynamoDB TTL need no change.
+   * Entries deleted before the counter existed restart from their last version unknown (1).
+   */
+  versionCounterKey(list: string, network: Network): { pk: string; sk: string } {
+    return { pk: `V#${networkKey(network)}`, sk: list };
+  }
+
+  /** The highest version (list, network) ever had; 0 when none was recorded. */
+  async lastVersion(list: string, network: Network): Promise<number> {
+    const r = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.versionCounterKey(list, network), ConsistentRead: true }));
+    return Number(r.Item?.version ?? 0);
+  }
+
   async getState<T>(name: string): Promise<T | undefined> {
     const r = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: 'STATE', sk: name }, ConsistentRead: true }));
     return r.Item?.value as T | undefined;

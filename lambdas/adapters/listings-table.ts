@@ -19,6 +19,19 @@ import { BY_LIST_BUCKETS, LISTINGS_GSI } from './table-schema.js';
 
 export type StoredListing = Listing & { version: number };
 
+/** The journal's version counter of an entry (see Journal.versionCounterKey), as read before a write. */
+export interface VersionCounter {
+  readonly tableName: string;
+  readonly key: { pk: string; sk: string };
+  /** The highest version the entry ever had (0: none recorded). */
+  readonly last: number;
+}
+
+/** The version a write stores: above the current one and above every version the entry ever had. */
+export function nextVersion(expectedVersion: number | null, last = 0): number {
+  return Math.max(expectedVersion ?? 0, last) + 1;
+}
+
 /** Thrown when a conditional write finds the listing changed (or present/absent) meanwhile. */
 export class ConflictError extends Error {
   constructor(message: string) {
@@ -334,15 +347,20 @@ export class ListingsTable {
 
   /**
    * Like `put`, and writes `audit` (an item of the journal table) in the same transaction: the change
-   * and its audit event happen together or not at all. A failed version condition, or a concurrent
-   * transaction on the same listing, is a ConflictError (re-read and re-apply).
+   * and its audit event happen together or not at all. With `counter` (the entry's version counter
+   * as read before), the version is nextVersion(expectedVersion, counter.last) and the counter is
+   * set to it in the same transaction, conditional on still being what was read: versions of an
+   * entry never repeat, even after it was deleted (see Journal.versionCounterKey). A failed
+   * condition, or a concurrent transaction on the same listing, is a ConflictError (re-read and
+   * re-apply).
    */
   async putAudited(
     l: Listing,
     expectedVersion: number | null,
     audit: { tableName: string; item: Record<string, unknown> },
+    counter?: VersionCounter,
   ): Promise<StoredListing> {
-    const version = (expectedVersion ?? 0) + 1;
+    const version = nextVersion(expectedVersion, counter?.last);
     await this.census.add([l.network]);
     const cond =
       expectedVersion === null
@@ -351,6 +369,19 @@ export class ListingsTable {
     await this.transact([
       { Put: { TableName: this.tableName, Item: toItem(l, version), ...cond } },
       { Put: { TableName: audit.tableName, Item: audit.item } },
+      ...(counter
+        ? [
+            {
+              Put: {
+                TableName: counter.tableName,
+                Item: { ...counter.key, version },
+                ...(counter.last === 0
+                  ? { ConditionExpression: 'attribute_not_exists(pk)' }
+                  : { ConditionExpression: 'version = :last', ExpressionAttributeValues: { ':last': counter.last } }),
+              },
+            },
+          ]
+        : []),
     ]);
     return { ...l, version };
   }

@@ -1,7 +1,12 @@
 // API errors: one JSON shape for every 4xx/5xx, and the mapper from whatever was thrown to it.
 //
 //   { "error": { "code": "invalid-network", "message": "...", "field": "items[3].network",
-//                "details": [ { code, message, field }, ... ] } }      (details: when > 1 problem)
+//                "details": [ { code, message, field }, ... ] },     (details: when > 1 problem)
+//     "items": [ { list, network, status, version, note? }, ... ] }  (409 of a write batch)
+//
+// A write batch answered 409 always carries `items` (what happened to each item), whether the
+// conflict was found before anything was written (every other item "not-applied") or while
+// writing (the others applied): the same conflict has the same body either way.
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { InputError } from '../core/input-error.js';
 import { ConflictError } from '../adapters/listings-table.js';
@@ -24,18 +29,20 @@ export class ApiError extends Error {
     readonly field?: string,
     readonly details: readonly Problem[] = [],
     readonly headers: Record<string, string> = {},
+    /** Per-item results of a write batch (its 409s). */
+    readonly items?: readonly unknown[],
   ) {
     super(message);
     this.name = 'ApiError';
   }
 
-  static fromProblems(status: number, problems: readonly Problem[]): ApiError {
+  static fromProblems(status: number, problems: readonly Problem[], items?: readonly unknown[]): ApiError {
     const first = problems[0];
-    if (!first) return new ApiError(status, 'invalid-request', 'the request is invalid');
-    return new ApiError(status, first.code, first.message, first.field, problems.length > 1 ? problems.slice(0, MAX_DETAILS) : []);
+    if (!first) return new ApiError(status, 'invalid-request', 'the request is invalid', undefined, [], {}, items);
+    return new ApiError(status, first.code, first.message, first.field, problems.length > 1 ? problems.slice(0, MAX_DETAILS) : [], {}, items);
   }
 
-  body(): { error: Problem & { details?: readonly Problem[] } } {
+  body(): { error: Problem & { details?: readonly Problem[] }; items?: readonly unknown[] } {
     return {
       error: {
         code: this.code,
@@ -43,6 +50,7 @@ export class ApiError extends Error {
         ...(this.field !== undefined ? { field: this.field } : {}),
         ...(this.details.length > 0 ? { details: this.details } : {}),
       },
+      ...(this.items !== undefined ? { items: this.items } : {}),
     };
   }
 }
@@ -100,7 +108,8 @@ export function errorResult(e: unknown, log: ErrorLog, requestId?: string): APIG
   if (e instanceof ApiError) return jsonResult(e.status, e.body(), e.headers);
   if (e instanceof InputError) return jsonResult(400, new ApiError(400, codeForField(e.field), e.message, e.field).body());
   if (e instanceof ConflictError) {
-    return jsonResult(409, new ApiError(409, 'conflict', `${e.message}; try again`).body());
+    // Writers catch these and answer per item; one escaping here still gets the one shape.
+    return jsonResult(409, new ApiError(409, 'conflict', `${e.message}; read it again and retry`, 'items').body());
   }
   log.error('unhandled error', { error: e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : String(e), requestId });
   return jsonResult(500, {

@@ -1,20 +1,26 @@
 // Writes: POST /v1/listings, /v1/delistings, /v1/exclusions, /v1/exclusions/delete.
 //
-// A batch is validated as a whole first (nothing is written if any item is bad). Items with
-// "ifVersion" are then checked (409 before anything is written if one does not match). Then every
+// A batch is validated as a whole first (nothing is written if any item is bad). The stored entries
+// are then read and checked: an "ifVersion" that does not match, or a listing/exclusion that would
+// replace an entry of the other kind at the same network, is a 409 before anything is written
+// (every other item "not-applied"). An entry is never silently turned into the other kind: an
+// exclusion over a listing would lose the listing (and `exclude --remove` would then delete it for
+// good); the caller removes the existing entry first, on purpose. Then every
 // item is applied on its own, 8 at a time: read the current entry, decide, and write it together
 // with its audit event in one conditional transaction (on `version`, or "must not exist"). If the
 // entry changed meanwhile, the item's intent is re-applied to what is there now, a bounded number
 // of times: no update is ever lost. Re-listing with identical content writes nothing ("unchanged").
 // An item whose expiresAt/duration is absent makes the entry permanent: an item states what the
-// entry should be, not a patch.
+// entry should be, not a patch. Versions never repeat for a (list, network), even across a delist
+// (the journal's version counter, see Journal.versionCounterKey), so a stale ifVersion never
+// matches a re-created entry. Every 409 of a batch has the same body: the error and `items`.
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { z, ZodTypeAny } from 'zod';
-import { ConflictError, type StoredListing } from '../adapters/listings-table.js';
+import { ConflictError, nextVersion, type StoredListing } from '../adapters/listings-table.js';
 import { formatNetwork } from '../core/ip.js';
 import { isActive, type Listing } from '../core/listing.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError, jsonResult, type Problem } from './errors.js';
+import { ApiError, jsonResult, type Problem, quote } from './errors.js';
 import { withIdempotency } from './idempotency.js';
 import { readJsonBody } from './request.js';
 import type { RequestContext, Route } from './router.js';
@@ -22,7 +28,7 @@ import { MAX_ITEMS, parseBatch, removeBodySchema, upsertBodySchema } from './sch
 import { type RemoveIntent, type UpsertIntent, validateRemovals, validateUpserts } from './validate.js';
 import { auditState } from './views.js';
 
-export type WriteStatus = 'created' | 'updated' | 'unchanged' | 'delisted' | 'not-listed' | 'removed' | 'not-excluded' | 'conflict';
+export type WriteStatus = 'created' | 'updated' | 'unchanged' | 'delisted' | 'not-listed' | 'removed' | 'not-excluded' | 'conflict' | 'not-applied';
 
 export interface WriteResult {
   list: string;
@@ -74,6 +80,27 @@ function versionProblem(index: number, list: string, network: string, want: numb
   };
 }
 
+/** An upsert meeting a live entry of the other kind at the same network: refused, never replaced. */
+function kindProblem(index: number, list: string, network: string, have: StoredListing): Problem {
+  const what = `version ${have.version}, reason ${quote(have.reason)}`;
+  if (have.exclusion) {
+    return {
+      code: 'exists-as-exclusion',
+      message:
+        `items[${index}]: ${network} is an exclusion in list ${list} (${what}); listing it would replace that exclusion. ` +
+        'Remove the exclusion first (POST /v1/exclusions/delete, or dnsbl exclude --remove), then list it',
+      field: `items[${index}].network`,
+    };
+  }
+  return {
+    code: 'exists-as-listing',
+    message:
+      `items[${index}]: ${network} is itself listed in list ${list} (${what}); an exclusion would replace that listing. ` +
+      'To stop listing it, delist it (POST /v1/delistings, or dnsbl delist); an exclusion is a hole inside a wider listing: to exclude this network anyway, delist it first',
+    field: `items[${index}].network`,
+  };
+}
+
 function gaveUp(index: number, list: string, network: string, attempts: number): Problem {
   return {
     code: 'conflict',
@@ -103,14 +130,33 @@ class Writer {
     return this.deps.table.getMany(intents);
   }
 
-  /** 409 before anything is written if an item's ifVersion does not match what is stored. */
-  checkVersions(intents: ReadonlyArray<UpsertIntent | RemoveIntent>, current: ReadonlyArray<StoredListing | undefined>): void {
+  /** The stored entry if it still answers (an expired one may be replaced by anything). */
+  private live(cur: StoredListing | undefined): StoredListing | undefined {
+    return cur && isActive(cur, Math.floor(this.now().getTime() / 1000)) ? cur : undefined;
+  }
+
+  /** The problem that keeps an item from being applied to `cur`, if any. */
+  private refusal(it: UpsertIntent | RemoveIntent, cur: StoredListing | undefined, upsert: boolean): Problem | undefined {
+    const network = formatNetwork(it.network);
+    if (it.ifVersion !== undefined && (cur?.version ?? 0) !== it.ifVersion) return versionProblem(it.index, it.list, network, it.ifVersion, cur);
+    const live = upsert ? this.live(cur) : undefined;
+    if (live && live.exclusion !== it.exclusion) return kindProblem(it.index, it.list, network, live);
+    return undefined;
+  }
+
+  /**
+   * 409 before anything is written if an item cannot be applied to what is stored (ifVersion, or an
+   * entry of the other kind). The body is the same as a 409 found while writing: the problems and
+   * `items` (refused items "conflict", the others "not-applied").
+   */
+  check(intents: ReadonlyArray<UpsertIntent | RemoveIntent>, current: ReadonlyArray<StoredListing | undefined>, upsert: boolean): void {
     const problems: Problem[] = [];
-    intents.forEach((it, i) => {
-      if (it.ifVersion === undefined || (current[i]?.version ?? 0) === it.ifVersion) return;
-      problems.push(versionProblem(it.index, it.list, formatNetwork(it.network), it.ifVersion, current[i]));
+    const items: WriteResult[] = intents.map((it, i) => {
+      const problem = this.refusal(it, current[i], upsert);
+      if (problem) problems.push(problem);
+      return { list: it.list, network: formatNetwork(it.network), status: problem ? 'conflict' : 'not-applied', version: current[i]?.version ?? null };
     });
-    if (problems.length > 0) throw ApiError.fromProblems(409, problems);
+    if (problems.length > 0) throw ApiError.fromProblems(409, problems, items);
   }
 
   /**
@@ -122,18 +168,15 @@ class Writer {
   private async retrying(
     it: UpsertIntent | RemoveIntent,
     first: StoredListing | undefined,
+    upsert: boolean,
     attempt: (cur: StoredListing | undefined, network: string) => Promise<Outcome>,
   ): Promise<Outcome> {
     const network = formatNetwork(it.network);
     for (let n = 0; n < this.attempts; n++) {
       if (n > 0) await backoff(n);
       const cur = n === 0 ? first : await this.deps.table.get(it.list, it.network);
-      if (it.ifVersion !== undefined && (cur?.version ?? 0) !== it.ifVersion) {
-        return {
-          result: { list: it.list, network, status: 'conflict', version: cur?.version ?? null },
-          problem: versionProblem(it.index, it.list, network, it.ifVersion, cur),
-        };
-      }
+      const problem = this.refusal(it, cur, upsert);
+      if (problem) return { result: { list: it.list, network, status: 'conflict', version: cur?.version ?? null }, problem };
       try {
         return await attempt(cur, network);
       } catch (e) {
@@ -145,11 +188,11 @@ class Writer {
 
   upsert(it: UpsertIntent, first: StoredListing | undefined): Promise<Outcome> {
     const { table, journal } = this.deps;
-    return this.retrying(it, first, async (cur, network) => {
-      const now = this.now();
-      const nowIso = now.toISOString();
+    return this.retrying(it, first, true, async (cur, network) => {
+      const nowIso = this.now().toISOString();
       // An expired entry no longer exists as far as answers go: re-listing it starts afresh.
-      const live = cur && isActive(cur, Math.floor(now.getTime() / 1000)) ? cur : undefined;
+      // (A live entry of the other kind was refused by retrying().)
+      const live = this.live(cur);
       if (
         live &&
         live.exclusion === it.exclusion &&
@@ -159,43 +202,41 @@ class Writer {
       ) {
         return { result: { list: it.list, network, status: 'unchanged', version: live.version } };
       }
-      const flipped = live !== undefined && live.exclusion !== it.exclusion;
       const next: Listing = {
         list: it.list,
         network: it.network,
         reason: it.reason,
         source: it.source,
         exclusion: it.exclusion,
-        createdAt: live && !flipped ? live.createdAt : nowIso,
+        createdAt: live ? live.createdAt : nowIso,
         updatedAt: nowIso,
         ...(it.expiresAt !== undefined ? { expiresAt: it.expiresAt } : {}),
       };
-      const note = flipped
-        ? it.exclusion
-          ? 'was a listing; now an exclusion'
-          : 'was an exclusion; now a listing'
-        : cur && !live
-          ? `replaces an expired ${cur.exclusion ? 'exclusion' : 'listing'}`
-          : undefined;
+      const note = cur && !live ? `replaces an expired ${cur.exclusion ? 'exclusion' : 'listing'}` : undefined;
       const expected = cur ? cur.version : null;
+      const last = await journal.lastVersion(it.list, it.network);
       const audit = journal.auditRecord(it.network, {
-        action: it.exclusion ? 'exclude' : live && !flipped ? 'update' : 'list',
+        action: it.exclusion ? 'exclude' : live ? 'update' : 'list',
         list: it.list,
         actor: this.caller,
         reason: it.reason,
         at: nowIso,
         ...(cur ? { before: auditState(cur) } : {}),
-        after: auditState({ ...next, version: (expected ?? 0) + 1 }),
+        after: auditState({ ...next, version: nextVersion(expected, last) }),
         ...(note ? { note } : {}),
       });
-      const stored = await table.putAudited(next, expected, { tableName: journal.tableName, item: audit.item });
+      const stored = await table.putAudited(next, expected, { tableName: journal.tableName, item: audit.item }, {
+        tableName: journal.tableName,
+        key: journal.versionCounterKey(it.list, it.network),
+        last,
+      });
       return { result: { list: it.list, network, status: live ? 'updated' : 'created', version: stored.version, ...(note ? { note } : {}) } };
     });
   }
 
   remove(it: RemoveIntent, first: StoredListing | undefined): Promise<Outcome> {
     const { table, journal } = this.deps;
-    return this.retrying(it, first, async (cur, network) => {
+    return this.retrying(it, first, false, async (cur, network) => {
       if (!cur || cur.exclusion !== it.exclusion) {
         const note =
           cur === undefined
@@ -219,9 +260,13 @@ class Writer {
     });
   }
 
-  async run<I extends UpsertIntent | RemoveIntent>(intents: readonly I[], f: (it: I, first: StoredListing | undefined) => Promise<Outcome>): Promise<APIGatewayProxyResult> {
+  async run<I extends UpsertIntent | RemoveIntent>(
+    intents: readonly I[],
+    upsert: boolean,
+    f: (it: I, first: StoredListing | undefined) => Promise<Outcome>,
+  ): Promise<APIGatewayProxyResult> {
     const current = await this.current(intents);
-    this.checkVersions(intents, current);
+    this.check(intents, current, upsert);
     const outcomes = await mapPool(
       intents.map((it, i) => [it, current[i]] as const),
       this.concurrency,
@@ -230,8 +275,8 @@ class Writer {
     const items = outcomes.map((o) => o.result);
     const problems = outcomes.flatMap((o) => (o.problem ? [o.problem] : []));
     if (problems.length === 0) return jsonResult(200, { items });
-    // Some items could not be applied; the others were. Say both.
-    return jsonResult(409, { ...ApiError.fromProblems(409, problems).body(), items });
+    // Some items could not be applied; the others were. Say both, in the one 409 shape.
+    return jsonResult(409, ApiError.fromProblems(409, problems, items).body());
   }
 }
 
@@ -257,6 +302,7 @@ function batchRoute<S extends ZodTypeAny, I extends UpsertIntent | RemoveIntent>
   schema: z.ZodObject<{ items: z.ZodArray<S> }, 'strict'>,
   validate: (items: ReadonlyArray<z.infer<S> | undefined>, ctx: Parameters<typeof validateUpserts>[1], prior: readonly Problem[]) => I[],
   apply: (writer: Writer, it: I, first: StoredListing | undefined) => Promise<Outcome>,
+  upsert: boolean,
 ) {
   return async (ctx: RequestContext): Promise<APIGatewayProxyResult> => {
     const raw = readJsonBody(ctx.event);
@@ -271,16 +317,16 @@ function batchRoute<S extends ZodTypeAny, I extends UpsertIntent | RemoveIntent>
     );
     return withIdempotency(deps.journal, ctx, path, { items: parsed.items }, async () => {
       const writer = new Writer(deps, ctx.caller);
-      return writer.run(intents, (it, first) => apply(writer, it, first));
+      return writer.run(intents, upsert, (it, first) => apply(writer, it, first));
     });
   };
 }
 
 const upsertRoute = (deps: ApiDeps, path: string, exclusion: boolean) =>
-  batchRoute(deps, path, exclusion, upsertBodySchema, validateUpserts, (w, it, first) => w.upsert(it, first));
+  batchRoute(deps, path, exclusion, upsertBodySchema, validateUpserts, (w, it, first) => w.upsert(it, first), true);
 
 const removeRoute = (deps: ApiDeps, path: string, exclusion: boolean) =>
-  batchRoute(deps, path, exclusion, removeBodySchema, validateRemovals, (w, it, first) => w.remove(it, first));
+  batchRoute(deps, path, exclusion, removeBodySchema, validateRemovals, (w, it, first) => w.remove(it, first), false);
 
 export function writeRoutes(deps: ApiDeps): Route[] {
   return [

@@ -40,11 +40,11 @@ const json = (name: keyof typeof components) => ({ content: { 'application/json'
 
 function errors(...codes: number[]): Record<string, unknown> {
   const text: Record<number, string> = {
-    400: 'Invalid request: the error names the field and the problem; nothing was changed.',
+    400: 'Invalid request: the error names the field and the problem (a key given twice in one JSON object is duplicate-key; special-purpose space without allowReserved is reserved-network); nothing was changed.',
     403: 'Not signed, or not allowed (API Gateway, IAM).',
     404: 'Unknown route.',
     405: 'Method not allowed on this route (see the Allow header).',
-    409: 'ifVersion did not match, the entry kept changing, or a request with the same Idempotency-Key is running.',
+    409: 'Writes: ifVersion did not match (version-mismatch), the network is already an entry of the other kind in that list (exists-as-listing, exists-as-exclusion), or the entry kept changing (conflict); the body then also holds `items`, what happened to each item. Or a request with the same Idempotency-Key is still running (idempotency-key-in-use).',
     413: `Body larger than ${MAX_BODY_BYTES} bytes.`,
     415: 'Body is not application/json (UTF-8).',
     422: 'Idempotency-Key reused with a different body.',
@@ -88,7 +88,7 @@ export function openApiDocument(): Record<string, unknown> {
       version: '1',
       description:
         'List and delist IPv4/IPv6 addresses and networks in a DNS blocklist. Every request is signed with AWS SigV4 ' +
-        '(service execute-api) and validated; a bad one is answered 4xx with {"error":{"code","message","field"}} and changes nothing. ' +
+        '(service execute-api) and validated; a bad one is answered 4xx with {"error":{"code","message","field","details"?}} and changes nothing; a 409 of a write batch also holds "items", what happened to each item. ' +
         `Batches of 1..${MAX_ITEMS} items are validated as a whole before anything is written; reasons are printable ASCII, at most ${MAX_REASON_LENGTH} characters.`,
     },
     components: {
@@ -109,7 +109,7 @@ export function openApiDocument(): Record<string, unknown> {
         ),
         post: write(
           'List networks',
-          'Adds or updates listings. An item states what the listing should be: absent expiry makes it permanent. Identical content is "unchanged" (nothing written). An exclusion at the same network becomes a listing (recorded in the audit trail). Default source: the caller.',
+          'Adds or updates listings. An item states what the listing should be: absent expiry makes it permanent. Identical content is "unchanged" (nothing written). Special-purpose space (private, loopback, multicast …) needs allowReserved. A network that is an exclusion in that list is refused with 409 exists-as-exclusion (remove the exclusion first). Versions never repeat for a network in a list, even after a delist. Default source: the caller.',
           'UpsertRequest',
         ),
       },
@@ -117,7 +117,11 @@ export function openApiDocument(): Record<string, unknown> {
         post: write('Delist networks', 'Removes listings; the reason is kept in the audit trail. A network that is not listed gets status "not-listed".', 'RemoveRequest'),
       },
       '/v1/exclusions': {
-        post: write('Exclude networks', 'Adds allow-holes inside wider listings: the list does not answer inside them. A listing at the same network becomes an exclusion.', 'UpsertRequest'),
+        post: write(
+          'Exclude networks',
+          'Adds allow-holes inside wider listings: the list does not answer inside them. A network that is itself listed in that list is refused with 409 exists-as-listing (delist it instead). Any space may be excluded (allowReserved is not needed: an exclusion only makes the list answer less).',
+          'UpsertRequest',
+        ),
       },
       '/v1/exclusions/delete': {
         post: write('Remove exclusions', 'Removes exclusions. A network that is not excluded gets status "not-excluded".', 'RemoveRequest'),

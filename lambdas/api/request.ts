@@ -1,7 +1,8 @@
 // Reading an API Gateway proxy event: headers (case-insensitive), the JSON body (size, content type,
-// syntax) and the query string (each parameter at most once).
+// syntax, no key twice in one object) and the query string (each parameter at most once).
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ApiError, quote } from './errors.js';
+import { fieldOf } from './schemas.js';
 
 /** Bodies above this are refused with 413 before they are parsed. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -57,13 +58,86 @@ export function readJsonBody(event: APIGatewayProxyEvent, maxBytes = MAX_BODY_BY
   } catch {
     throw new ApiError(400, 'invalid-json', 'the request body is not valid UTF-8', 'body');
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (e) {
     // V8's message quotes the input: make control characters visible and keep it short.
     const why = (e as Error).message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     throw new ApiError(400, 'invalid-json', `the request body is not valid JSON: ${why.length > 200 ? `${why.slice(0, 200)}…` : why}`, 'body');
   }
+  // JSON.parse keeps the last of two equal keys without a word: {"reason":"a","reason":"b"}
+  // would quietly write "b". Which one the sender meant is unknowable: refuse it.
+  const dup = findDuplicateKey(text);
+  if (dup) {
+    const where = dup.path.length > 0 ? fieldOf(dup.path) : 'the body';
+    throw new ApiError(
+      400,
+      'duplicate-key',
+      `the key ${quote(dup.key)} appears twice in ${where}; give each key once (JSON.parse would silently keep the last value)`,
+      fieldOf([...dup.path, dup.key]),
+    );
+  }
+  return value;
+}
+
+type Frame = { array: true; index: number } | { array: false; keys: Set<string>; key: string };
+
+/**
+ * The first key that appears twice in one object of `text` (valid JSON), with the path of that
+ * object; undefined if there is none. One linear pass with an explicit stack (deep nesting cannot
+ * overflow the call stack); keys are compared after unescaping ("r\u0065ason" is "reason").
+ */
+export function findDuplicateKey(text: string): { path: Array<string | number>; key: string } | undefined {
+  const stack: Frame[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; ) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b /* { */) {
+      stack.push({ array: false, keys: new Set(), key: '' });
+      expectKey = true;
+      i++;
+    } else if (c === 0x5b /* [ */) {
+      stack.push({ array: true, index: 0 });
+      expectKey = false;
+      i++;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      stack.pop();
+      expectKey = false;
+      i++;
+    } else if (c === 0x2c /* , */) {
+      const top = stack[stack.length - 1];
+      if (top?.array) top.index++;
+      else expectKey = true;
+      i++;
+    } else if (c === 0x22 /* " */) {
+      let j = i + 1;
+      let escaped = false;
+      for (;;) {
+        const d = text.charCodeAt(j);
+        if (d === 0x5c) {
+          escaped = true;
+          j += 2;
+        } else if (d === 0x22 || Number.isNaN(d)) break;
+        else j++;
+      }
+      const top = stack[stack.length - 1];
+      if (expectKey && top && !top.array) {
+        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        if (top.keys.has(key)) {
+          const path = stack.slice(0, -1).map((f) => (f.array ? f.index : f.key));
+          return { path, key };
+        }
+        top.keys.add(key);
+        top.key = key;
+        expectKey = false;
+      }
+      i = j + 1;
+    } else {
+      i++;
+    }
+  }
+  return undefined;
 }
 
 function tooLarge(maxBytes: number): ApiError {

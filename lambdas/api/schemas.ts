@@ -38,6 +38,12 @@ export const upsertItemSchema = z
     duration: durationSchema.optional(),
     source: text(`Who or what reported it (printable ASCII, at most ${MAX_SOURCE_LENGTH} characters). Default: the caller.`).optional(),
     ifVersion: ifVersion.optional(),
+    allowReserved: z
+      .boolean()
+      .describe(
+        'List it even though it is special-purpose space (private, shared, loopback, link-local, unspecified, multicast, reserved …; IANA special-purpose registries). Without it such a network is refused (400 reserved-network). Exclusions never need it.',
+      )
+      .optional(),
   })
   .strict();
 
@@ -93,7 +99,12 @@ export const problemSchema = z
 export const errorBodySchema = z
   .object({
     error: problemSchema.extend({ details: z.array(problemSchema).optional().describe('Every problem found (up to 100), when more than one.') }).strict(),
-    items: z.array(z.lazy(() => writeResultSchema)).optional().describe('On a 409 during a batch: what happened to each item.'),
+    items: z
+      .array(z.lazy(() => writeResultSchema))
+      .optional()
+      .describe(
+        'On every 409 of a write batch (version-mismatch, exists-as-listing, exists-as-exclusion, conflict): what happened to each item, in request order. "not-applied": nothing was written for it because the batch was refused before any write.',
+      ),
   })
   .strict();
 
@@ -108,7 +119,7 @@ export const listsResponseSchema = z
   })
   .strict();
 
-export const writeStatusSchema = z.enum(['created', 'updated', 'unchanged', 'delisted', 'not-listed', 'removed', 'not-excluded', 'conflict']);
+export const writeStatusSchema = z.enum(['created', 'updated', 'unchanged', 'delisted', 'not-listed', 'removed', 'not-excluded', 'conflict', 'not-applied']);
 
 export const writeResultSchema = z
   .object({
@@ -116,7 +127,7 @@ export const writeResultSchema = z
     network: z.string().describe('Canonical form.'),
     status: writeStatusSchema,
     version: z.number().int().nullable().describe('The version now stored (removed: the version that was removed; null: none).'),
-    note: z.string().optional().describe('E.g. "was an exclusion; now a listing".'),
+    note: z.string().optional().describe('E.g. "replaces an expired listing", "it is an exclusion; remove it with POST /v1/exclusions/delete".'),
   })
   .strict();
 

@@ -9,6 +9,7 @@ import {
   MAX_REASON_LENGTH,
   MAX_SOURCE_LENGTH,
   parseListableNetwork,
+  validatePublicNetwork,
   validateText,
   type ZoneConfig,
 } from '../core/listing.js';
@@ -206,7 +207,13 @@ export function validateUpserts(items: ReadonlyArray<UpsertItem | undefined>, ct
     const p = `items[${index}].`;
     const before = problems.length;
     const listOk = checkList(ctx.cfg, item.list, `${p}list`, problems);
-    const network = attempt(problems, () => parseListableNetwork(item.network, `${p}network`, ctx.limits));
+    let network = attempt(problems, () => parseListableNetwork(item.network, `${p}network`, ctx.limits));
+    // Listings only: an exclusion can only make the list answer less, so it may go anywhere.
+    if (network && !ctx.exclusion && item.allowReserved !== true) {
+      const n = network;
+      network = attempt(problems, () => validatePublicNetwork(n, `${p}network`, `set ${p}allowReserved to true to list it anyway`));
+      if (!network) problems[problems.length - 1] = { ...problems[problems.length - 1]!, code: 'reserved-network' };
+    }
     const reason = attempt(problems, () => validateRawText(item.reason, `${p}reason`, MAX_REASON_LENGTH));
     const source =
       item.source === undefined ? defaultSource(ctx.caller) : attempt(problems, () => validateRawText(item.source, `${p}source`, MAX_SOURCE_LENGTH));

@@ -1,6 +1,7 @@
 // The CLI's API client: JSON over fetch, SigV4-signed for a deployed API (https), unsigned for the
 // local stack (http). Requests that are safe to repeat (GET, or writes with an Idempotency-Key) are
-// retried on network errors, 429, 5xx and "key in use".
+// retried on network errors, 429, 5xx and "key in use". Errors: ApiCallError (the API answered an
+// error), ApiUnreachableError (no answer after the retries), InterruptedError (the signal fired).
 import { randomUUID } from 'node:crypto';
 import { type Credentials, regionFromUrl, signRequest } from './sign.js';
 
@@ -15,6 +16,22 @@ export class ApiCallError extends Error {
   }
 }
 
+/** The API could not be reached (after the retries): connection refused, reset, DNS, timeout. */
+export class ApiUnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ApiUnreachableError';
+  }
+}
+
+/** The command was interrupted (SIGINT/SIGTERM) while a request was in flight. */
+export class InterruptedError extends Error {
+  constructor(message = 'interrupted') {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}
+
 export interface ClientOptions {
   readonly api: string;
   /** Sign requests (default: when the API URL is https). */
@@ -24,6 +41,11 @@ export interface ClientOptions {
   readonly fetch?: typeof fetch;
   readonly retries?: number;
   readonly timeoutMs?: number;
+  /**
+   * Ctrl-C: once aborted, no further request or retry is sent (InterruptedError); the request in
+   * flight is let finish, so its answer is known (an import then counts it).
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface Reply<T> {
@@ -69,15 +91,20 @@ export class ApiClient {
         headers = await signRequest({ method, url, headers, ...(body !== undefined ? { body } : {}) }, { region: this.region, credentials: this.opts.credentials });
         delete headers.host; // fetch sets it (and refuses to be given it)
       }
+      const interrupted = () => new InterruptedError(`interrupted${this.opts.signal?.reason instanceof Error ? ` by ${this.opts.signal.reason.message}` : ''}`);
+      if (this.opts.signal?.aborted) throw interrupted();
       let res: Response;
       try {
         res = await doFetch(url, { method, headers, body, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 60_000) });
       } catch (e) {
+        if (this.opts.signal?.aborted) throw interrupted();
         if (attempt < retries) {
           await pause(attempt);
           continue;
         }
-        throw new Error(`cannot reach the API at ${this.base.origin}: ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ''}`);
+        throw new ApiUnreachableError(
+          `cannot reach the API at ${this.base.origin}: ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ''}`,
+        );
       }
       const text = await res.text();
       let json: unknown;

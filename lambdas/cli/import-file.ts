@@ -7,10 +7,11 @@
 //                                   reason or expires cell takes the default; expires is ISO 8601,
 //                                   epoch seconds or a duration ("7d")
 // An optional CSV header (first cell "network", "ip", "address" or "cidr") is skipped. A network
-// given twice (in canonical form: "::ffff:192.0.2.1" is "192.0.2.1") is rejected the second time.
+// given twice (in canonical form: "::ffff:192.0.2.1" is "192.0.2.1") is rejected the second time, and
+// so is special-purpose space (private, loopback, multicast …) unless allowReserved.
 import { InputError } from '../core/input-error.js';
 import { formatNetwork, type Network, networkKey } from '../core/ip.js';
-import { type ListingLimits, MAX_REASON_LENGTH, parseListableNetwork } from '../core/listing.js';
+import { type ListingLimits, MAX_REASON_LENGTH, parseListableNetwork, validatePublicNetwork } from '../core/listing.js';
 import { resolveExpiry, validateRawText } from '../api/validate.js';
 
 export interface ImportEntry {
@@ -42,6 +43,10 @@ export interface ImportOptions {
   readonly defaultExpires?: string;
   readonly nowSeconds: number;
   readonly limits?: ListingLimits;
+  /** Accept special-purpose space (private, loopback, multicast …); refused by default. */
+  readonly allowReserved?: boolean;
+  /** How to override the refusal, appended to its message (default: the API's field). */
+  readonly reservedHint?: string;
 }
 
 const HEADER_NAMES = new Set(['network', 'ip', 'address', 'cidr', 'prefix']);
@@ -142,6 +147,7 @@ export function parseImport(content: string, opts: ImportOptions): ParsedImport 
       }
       sawData = true;
       const network = parseListableNetwork(cells[0]!, 'network', opts.limits);
+      if (!opts.allowReserved) validatePublicNetwork(network, 'network', opts.reservedHint ?? 'set allowReserved to list it anyway');
       const reasonCell = cells[1] ?? '';
       const reason = validateRawText(reasonCell.trim() === '' ? opts.defaultReason : reasonCell, 'reason', MAX_REASON_LENGTH);
       const expiresAt = expiryOf(cells[2], opts, 'expires');

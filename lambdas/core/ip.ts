@@ -284,3 +284,96 @@ export function embeddedIpv4(value: bigint): bigint | undefined {
   if (value >> 112n === 0x2002n) return (value >> 80n) & 0xffffffffn;
   return undefined;
 }
+
+// ---------------------------------------------------------------- special-purpose address space
+//
+// Sources (IANA):
+//   IPv4 Special-Purpose Address Registry  https://www.iana.org/assignments/iana-ipv4-special-registry/
+//   IPv6 Special-Purpose Address Registry  https://www.iana.org/assignments/iana-ipv6-special-registry/
+//   IPv4 Address Space Registry (224.0.0.0/4 multicast)  https://www.iana.org/assignments/ipv4-address-space/
+//   IPv6 Address Space Registry (only 2000::/3 is global unicast; ff00::/8 multicast)
+//                                          https://www.iana.org/assignments/ipv6-address-space/
+// Taken: every block the registries mark "Globally Reachable: False", plus multicast, the IPv4
+// reserved block and limited broadcast, and IPv6 outside 2000::/3. Left out on purpose:
+//   - the documentation blocks (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32,
+//     3fff::/20): no network uses them, so a listing there blocks nobody, and they are what
+//     examples, the local stack and the tests use;
+//   - blocks the registries mark globally reachable inside a non-reachable one (the `public`
+//     entries below: anycast services, AS112, AMT, ORCHIDv2, the NAT64 well-known prefix);
+//   - 127.0.0.0/8, ::ffff:0:0/96 and 2002::/16, which listing.ts refuses outright (test points,
+//     IPv6 views of IPv4).
+
+export interface SpecialRange {
+  readonly network: Network;
+  /** What it is, e.g. "private-use space". */
+  readonly name: string;
+  /** Where it is defined, e.g. "RFC 1918". */
+  readonly ref: string;
+}
+
+const special = (cidr: string, name: string, ref: string): SpecialRange => ({ network: parseNetwork(cidr, { maxWidth4: 0, maxWidth6: 0 }), name, ref });
+
+/** Blocks that are not public unicast space (see the sources above). */
+export const SPECIAL_PURPOSE_RANGES: readonly SpecialRange[] = [
+  special('0.0.0.0/8', '"this network" space', 'RFC 791'),
+  special('0.0.0.0/32', 'the unspecified address, "this host on this network"', 'RFC 1122'),
+  special('10.0.0.0/8', 'private-use space', 'RFC 1918'),
+  special('100.64.0.0/10', 'shared address space for carrier-grade NAT', 'RFC 6598'),
+  special('169.254.0.0/16', 'link-local space', 'RFC 3927'),
+  special('172.16.0.0/12', 'private-use space', 'RFC 1918'),
+  special('192.0.0.0/24', 'IETF protocol assignments', 'RFC 6890'),
+  special('192.88.99.0/24', 'the deprecated 6to4 relay anycast block', 'RFC 7526'),
+  special('192.168.0.0/16', 'private-use space', 'RFC 1918'),
+  special('198.18.0.0/15', 'benchmarking space', 'RFC 2544'),
+  special('224.0.0.0/4', 'multicast space', 'RFC 5771'),
+  special('240.0.0.0/4', 'reserved space', 'RFC 1112'),
+  special('255.255.255.255/32', 'the limited broadcast address', 'RFC 919'),
+  special('::/128', 'the unspecified address', 'RFC 4291'),
+  special('::1/128', 'the loopback address', 'RFC 4291'),
+  special('64:ff9b:1::/48', 'local-use IPv4/IPv6 translation space', 'RFC 8215'),
+  special('100::/64', 'discard-only space', 'RFC 6666'),
+  special('100:0:0:1::/64', 'the dummy IPv6 prefix', 'RFC 9780'),
+  special('2001::/23', 'IETF protocol assignments', 'RFC 2928'),
+  special('5f00::/16', 'segment routing (SRv6) SID space', 'RFC 9602'),
+  special('fc00::/7', 'unique-local space', 'RFC 4193'),
+  special('fe80::/10', 'link-local space', 'RFC 4291'),
+  special('ff00::/8', 'multicast space', 'RFC 4291'),
+];
+
+/** Globally reachable blocks inside the ranges above (the registries' exceptions): public. */
+export const PUBLIC_EXCEPTIONS: readonly Network[] = [
+  '192.0.0.9/32', '192.0.0.10/32', // PCP and TURN anycast (RFC 7723, RFC 8155)
+  '64:ff9b::/96', // NAT64 well-known prefix (RFC 6052)
+  '2001:1::1/128', '2001:1::2/128', '2001:1::3/128', // PCP, TURN and DNS-SD SRP anycast
+  '2001:3::/32', // AMT (RFC 7450)
+  '2001:4:112::/48', // AS112-v6 (RFC 7535)
+  '2001:20::/28', // ORCHIDv2 (RFC 7343)
+].map((c) => parseNetwork(c, { maxWidth4: 0, maxWidth6: 0 }));
+
+const GLOBAL_UNICAST_6 = parseNetwork('2000::/3', { maxWidth6: 0 });
+const OUTSIDE_GLOBAL_UNICAST_6: SpecialRange = {
+  network: GLOBAL_UNICAST_6,
+  name: 'outside 2000::/3, the only IPv6 space allocated for global unicast',
+  ref: 'IANA IPv6 Address Space registry',
+};
+
+/**
+ * The special-purpose block that makes `n` not public unicast space, or undefined when it is
+ * public. A network inside a block is "in" it; a wider network overlapping one is reported with
+ * it too. When several apply, the most specific block containing `n` is named.
+ */
+export function specialPurposeRange(n: Network): SpecialRange | undefined {
+  if (PUBLIC_EXCEPTIONS.some((e) => contains(e, n))) return undefined;
+  let inside: SpecialRange | undefined;
+  let overlapping: SpecialRange | undefined;
+  for (const r of SPECIAL_PURPOSE_RANGES) {
+    if (contains(r.network, n)) {
+      if (!inside || r.network.prefix > inside.network.prefix) inside = r;
+    } else if (!overlapping && overlaps(r.network, n)) {
+      overlapping = r;
+    }
+  }
+  if (inside) return inside;
+  if (n.family === 6 && !contains(GLOBAL_UNICAST_6, n)) return OUTSIDE_GLOBAL_UNICAST_6;
+  return overlapping;
+}

@@ -8,6 +8,7 @@ import {
   overlaps,
   parseNetwork,
   SIX_TO_FOUR_RANGE,
+  specialPurposeRange,
 } from './ip.js';
 
 /** A list: one return code (A value) and one TXT template, all lists sharing one zone. */
@@ -152,6 +153,14 @@ export function validateZoneConfig(cfg: ZoneConfig): ZoneConfig {
 
 /** Refuses networks that may never be listed: the test-point range and the IPv6 views of IPv4. */
 export function validateListable(n: Network, field = 'network'): Network {
+  if (n.family === 4 && n.prefix < LOOPBACK.prefix && contains(n, LOOPBACK)) {
+    // Say the width first: "0.0.0.0/0 overlaps 127.0.0.0/8" hides that no network this wide can
+    // ever be listed (the widest listable IPv4 network is a /8, and one containing 127/8 never).
+    throw new InputError(
+      `${formatNetwork(n)} is wider than /8 and contains 127.0.0.0/8, which is reserved for the RFC 5782 test points; it can never be listed`,
+      field,
+    );
+  }
   if (overlaps(n, LOOPBACK)) {
     throw new InputError(
       `${formatNetwork(n)} overlaps 127.0.0.0/8, which is reserved for the RFC 5782 test points`,
@@ -178,6 +187,30 @@ export interface ListingLimits {
 export function parseListableNetwork(input: unknown, field = 'network', limits: ListingLimits = {}): Network {
   if (typeof input !== 'string') throw new InputError(`${field} must be a string`, field);
   return validateListable(parseNetwork(input, { ...limits, field }), field);
+}
+
+/**
+ * Refuses networks in special-purpose space (private, shared, loopback, link-local, unspecified,
+ * multicast, reserved, benchmarking …; the table and its IANA sources are in ip.ts) unless the
+ * caller said it means it: a listing there would make every mail server using the list block its
+ * own internal hosts, and nothing on the public Internet sends mail from such an address.
+ * `override` tells how to say so, e.g. "set items[0].allowReserved to true to list it anyway".
+ * Exclusions and removals are not checked: they can only make the list answer less.
+ */
+export function validatePublicNetwork(n: Network, field: string, override: string): Network {
+  const r = specialPurposeRange(n);
+  if (!r) return n;
+  const net = formatNetwork(n);
+  const range = formatNetwork(r.network);
+  const what = `${r.name} (${r.ref})`;
+  const text = contains(r.network, n)
+    ? net === range
+      ? `${net} is ${what}`
+      : `${net} is in ${range}, ${what}`
+    : overlaps(r.network, n)
+      ? `${net} overlaps ${range}, ${what}`
+      : `${net} is ${what}`;
+  throw new InputError(`${text}; ${override}`, field);
 }
 
 export function isActive(l: Listing, nowSeconds: number): boolean {

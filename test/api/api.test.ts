@@ -13,7 +13,8 @@ import {
   lookupResponseSchema,
   writeResponseSchema,
 } from '../../lambdas/api/schemas.js';
-import { parseNetwork } from '../../lambdas/core/ip.js';
+import { ListingsTable } from '../../lambdas/adapters/listings-table.js';
+import { formatNetwork, type Network, parseNetwork } from '../../lambdas/core/ip.js';
 import { ALICE, type ApiEnv, CFG, call, snapshot, startApiEnv } from './support.js';
 
 let env: ApiEnv;
@@ -168,27 +169,55 @@ describe('POST /v1/listings', () => {
     expect((await env.table.get('spam', parseNetwork('192.0.2.20')))?.expiresAt).toBeUndefined();
   });
 
-  it('turns an exclusion into a listing and back, and says so in the audit trail', async () => {
-    ok(writeResponseSchema, await post('/v1/exclusions', { items: [{ list: 'spam', network: '192.0.2.30', reason: 'our relay' }] }));
-    const l = ok(writeResponseSchema, await post('/v1/listings', { items: [{ list: 'spam', network: '192.0.2.30', reason: 'compromised relay' }] }));
-    expect(l.items[0]).toEqual({ list: 'spam', network: '192.0.2.30', status: 'updated', version: 2, note: 'was an exclusion; now a listing' });
-    const x = ok(writeResponseSchema, await post('/v1/exclusions', { items: [{ list: 'spam', network: '192.0.2.30', reason: 'fixed' }] }));
-    expect(x.items[0]).toMatchObject({ status: 'updated', version: 3, note: 'was a listing; now an exclusion' });
-    const h = ok(historyResponseSchema, await get('/v1/history?network=192.0.2.30'));
-    expect(h.events.map((e) => [e.action, e.note ?? ''])).toEqual([
-      ['exclude', ''],
-      ['list', 'was an exclusion; now a listing'],
-      ['exclude', 'was a listing; now an exclusion'],
-    ]);
-    expect(h.events[1]!.before).toMatchObject({ exclusion: true, reason: 'our relay' });
-    expect(h.events[1]!.after).toMatchObject({ exclusion: false, reason: 'compromised relay' });
+  it('an exclusion never replaces a listing of the same network (409 exists-as-listing), nor a listing an exclusion', async () => {
+    ok(writeResponseSchema, await post('/v1/listings', { items: [{ list: 'spam', network: '192.0.2.30', reason: 'compromised relay' }] }));
+    // Today: "updated … was a listing; now an exclusion", and the listing is gone.
+    const e = await refused(
+      post('/v1/exclusions', {
+        items: [
+          { list: 'spam', network: '192.0.2.32', reason: 'fine on its own' },
+          { list: 'spam', network: '192.0.2.30', reason: 'our relay' },
+        ],
+      }),
+      409,
+      'exists-as-listing',
+      'items[1].network',
+    );
+    expect(e.message).toBe(
+      'items[1]: 192.0.2.30 is itself listed in list spam (version 1, reason "compromised relay"); an exclusion would replace that listing. ' +
+        'To stop listing it, delist it (POST /v1/delistings, or dnsbl delist); an exclusion is a hole inside a wider listing: to exclude this network anyway, delist it first',
+    );
+    // Nothing of the batch was written (refused() checked both tables).
+    expect(await env.table.get('spam', parseNetwork('192.0.2.32'))).toBeUndefined();
+    // So exclude --remove finds no exclusion, and the listing survives.
+    const rm = ok(writeResponseSchema, await post('/v1/exclusions/delete', { items: [{ list: 'spam', network: '192.0.2.30', reason: 'undo' }] }));
+    expect(rm.items[0]).toMatchObject({ status: 'not-excluded', note: 'it is a listing; remove it with POST /v1/delistings' });
+    expect(await env.table.get('spam', parseNetwork('192.0.2.30'))).toMatchObject({ exclusion: false, reason: 'compromised relay', version: 1 });
+
+    // The other way round: an exclusion is not silently turned into a listing either.
+    ok(writeResponseSchema, await post('/v1/exclusions', { items: [{ list: 'spam', network: '192.0.2.31', reason: 'our relay' }] }));
+    const x = await refused(post('/v1/listings', { items: [{ list: 'spam', network: '192.0.2.31', reason: 'compromised' }] }), 409, 'exists-as-exclusion', 'items[0].network');
+    expect(x.message).toMatch(/^items\[0\]: 192\.0\.2\.31 is an exclusion in list spam \(version 1, reason "our relay"\); listing it would replace that exclusion\. Remove the exclusion first/);
+    // The documented way: remove the existing entry, then write the other kind (versions go on).
+    ok(writeResponseSchema, await post('/v1/exclusions/delete', { items: [{ list: 'spam', network: '192.0.2.31', reason: 'relay compromised' }] }));
+    const l = ok(writeResponseSchema, await post('/v1/listings', { items: [{ list: 'spam', network: '192.0.2.31', reason: 'compromised' }] }));
+    expect(l.items[0]).toEqual({ list: 'spam', network: '192.0.2.31', status: 'created', version: 2 });
+    // Another list is another entry: excluding there is fine.
+    ok(writeResponseSchema, await post('/v1/exclusions', { items: [{ list: 'proxy', network: '192.0.2.30', reason: 'not a proxy' }] }));
+  });
+
+  it('an expired entry of the other kind may be replaced (it no longer answers)', async () => {
+    await post('/v1/listings', { items: [{ list: 'dul', network: '192.0.2.33', reason: 'short', duration: '1h' }] });
+    const later = await env.withDeps({ now: () => new Date(Date.now() + 2 * 3600_000) });
+    const r = ok(writeResponseSchema, await call(later.url, 'POST', '/v1/exclusions', { items: [{ list: 'dul', network: '192.0.2.33', reason: 'static now' }] }));
+    expect(r.items[0]).toEqual({ list: 'dul', network: '192.0.2.33', status: 'created', version: 2, note: 'replaces an expired listing' });
   });
 
   it('takes a full batch of 1000 items', async () => {
-    const items = Array.from({ length: 1000 }, (_, i) => ({ list: 'proxy', network: `10.${(i >> 8) & 255}.${i & 255}.1`, reason: `batch ${i}` }));
+    const items = Array.from({ length: 1000 }, (_, i) => ({ list: 'proxy', network: `11.${(i >> 8) & 255}.${i & 255}.1`, reason: `batch ${i}` }));
     const r = ok(writeResponseSchema, await post('/v1/listings', { items }));
     expect(r.items.filter((x) => x.status === 'created')).toHaveLength(1000);
-    expect(r.items[999]).toEqual({ list: 'proxy', network: '10.3.231.1', status: 'created', version: 1 });
+    expect(r.items[999]).toEqual({ list: 'proxy', network: '11.3.231.1', status: 'created', version: 1 });
   });
 
   it('re-listing an expired (not yet swept) listing starts it afresh', async () => {
@@ -289,6 +318,157 @@ describe('ifVersion', () => {
   });
 });
 
+describe('versions never repeat for a network in a list', () => {
+  it('list, delist, list again: version 2, and a stale ifVersion 1 is 409 (it would have overwritten the new listing)', async () => {
+    const net = '192.0.2.62';
+    expect(ok(writeResponseSchema, await post('/v1/listings', { items: [{ list: 'spam', network: net, reason: 'first' }] })).items[0]!.version).toBe(1);
+    ok(writeResponseSchema, await post('/v1/delistings', { items: [{ list: 'spam', network: net, reason: 'cleaned up' }] }));
+    const again = ok(writeResponseSchema, await post('/v1/listings', { items: [{ list: 'spam', network: net, reason: 'second' }] }));
+    expect(again.items[0]).toEqual({ list: 'spam', network: net, status: 'created', version: 2 });
+    // A writer who read version 1 before the delist:
+    const e = await refused(post('/v1/listings', { items: [{ list: 'spam', network: net, reason: 'stale edit', ifVersion: 1 }] }), 409, 'version-mismatch', 'items[0].ifVersion');
+    expect(e.message).toBe(`items[0]: ${net} in list spam is at version 2, not ifVersion 1; read it again and decide`);
+    await refused(post('/v1/delistings', { items: [{ list: 'spam', network: net, reason: 'stale delist', ifVersion: 1 }] }), 409, 'version-mismatch');
+    expect(await env.table.get('spam', parseNetwork(net))).toMatchObject({ reason: 'second', version: 2 });
+    // The history shows the versions in order, without a repeat.
+    const h = ok(historyResponseSchema, await get(`/v1/history?network=${net}`));
+    expect(h.events.map((x) => [x.action, x.before?.version ?? null, x.after?.version ?? null])).toEqual([
+      ['list', null, 1],
+      ['delist', 1, null],
+      ['list', null, 2],
+    ]);
+  });
+
+  it('also across deletions that bypass the API (the sweeper, DynamoDB TTL), across kinds, and per list', async () => {
+    const net = '192.0.2.63';
+    await post('/v1/listings', { items: [{ list: 'spam', network: net, reason: 'a' }] });
+    await post('/v1/listings', { items: [{ list: 'spam', network: net, reason: 'b' }] });
+    // The sweeper deletes with the table adapter directly; TTL deletes without any code of ours.
+    await env.table.delete('spam', parseNetwork(net), 2);
+    const x = ok(writeResponseSchema, await post('/v1/exclusions', { items: [{ list: 'spam', network: net, reason: 'hole' }] }));
+    expect(x.items[0]).toMatchObject({ status: 'created', version: 3 });
+    // Another list has its own versions.
+    expect(ok(writeResponseSchema, await post('/v1/listings', { items: [{ list: 'proxy', network: net, reason: 'p' }] })).items[0]!.version).toBe(1);
+    // The counters live in the journal: the listings table holds listings only (stream, scans, export).
+    const keys: string[] = [];
+    for await (const l of env.table.scanAll()) keys.push(`${l.list} ${formatNetwork(l.network)}`);
+    expect(keys.filter((k) => k.endsWith(` ${net}`)).sort()).toEqual([`proxy ${net}`, `spam ${net}`]);
+    expect(await env.journal.lastVersion('spam', parseNetwork(net))).toBe(3);
+  });
+
+  it('a writer racing a delist and re-list does not reuse a version (the counter is checked in the transaction)', async () => {
+    const net = parseNetwork('192.0.2.64');
+    // 8 rounds of list/delist from 4 writers at once: every created version is new.
+    const seen: number[] = [];
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, w) => {
+        for (let i = 0; i < 8; i++) {
+          const r = await post('/v1/listings', { items: [{ list: 'dul', network: '192.0.2.64', reason: `w${w} r${i}` }] });
+          expect(r.status, r.text).toBe(200);
+          const item = writeResponseSchema.parse(r.json).items[0]!;
+          if (item.status !== 'unchanged') seen.push(item.version!);
+          await post('/v1/delistings', { items: [{ list: 'dul', network: '192.0.2.64', reason: 'x' }] });
+        }
+      }),
+    );
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(await env.journal.lastVersion('dul', net)).toBe(Math.max(...seen));
+  });
+});
+
+describe('one 409 shape', () => {
+  it('a version conflict found before writing and one found while writing have the same body: error + items', async () => {
+    const net = '192.0.2.65';
+    await post('/v1/listings', { items: [{ list: 'spam', network: net, reason: 'v1' }] });
+    await post('/v1/listings', { items: [{ list: 'spam', network: net, reason: 'v2' }] });
+    // Found before writing: the stored version is 2.
+    const before = await unchangedBy(() => post('/v1/listings', { items: [{ list: 'spam', network: '192.0.2.66', reason: 'x' }, { list: 'spam', network: net, reason: 'stale', ifVersion: 1 }] }));
+    expect(before.status).toBe(409);
+    // Found while writing: the batch read sees version 2, then another writer makes it 3.
+    class RacingTable extends ListingsTable {
+      race?: () => Promise<unknown>;
+      override async getMany(keys: ReadonlyArray<{ list: string; network: Network }>) {
+        const r = await super.getMany(keys);
+        const race = this.race;
+        this.race = undefined;
+        if (race) await race();
+        return r;
+      }
+    }
+    const racing = new RacingTable(env.doc, env.names.listings);
+    racing.race = () => post('/v1/listings', { items: [{ list: 'spam', network: net, reason: 'v3 by someone else' }] });
+    const racy = await env.withDeps({ table: racing });
+    const during = await call(racy.url, 'POST', '/v1/listings', { items: [{ list: 'spam', network: '192.0.2.67', reason: 'x' }, { list: 'spam', network: net, reason: 'stale', ifVersion: 2 }] });
+    expect(during.status, during.text).toBe(409);
+    for (const r of [before, during]) {
+      const body = errorBodySchema.parse(r.json);
+      expect(Object.keys(body).sort()).toEqual(['error', 'items']);
+      expect(Object.keys(body.error).sort()).toEqual(['code', 'field', 'message']);
+      expect(body.error).toMatchObject({ code: 'version-mismatch', field: 'items[1].ifVersion' });
+      expect(body.items!.map((i) => i.network)).toEqual([expect.any(String), net]);
+      expect(body.items![1]).toMatchObject({ status: 'conflict' });
+    }
+    // The difference is only what happened to the other item: nothing written before, applied during.
+    expect(errorBodySchema.parse(before.json).items![0]).toEqual({ list: 'spam', network: '192.0.2.66', status: 'not-applied', version: null });
+    expect(errorBodySchema.parse(during.json).items![0]).toEqual({ list: 'spam', network: '192.0.2.67', status: 'created', version: 1 });
+    expect(errorBodySchema.parse(during.json).error.message).toBe(`items[1]: ${net} in list spam is at version 3, not ifVersion 2; read it again and decide`);
+  });
+});
+
+describe('duplicate keys in a request body', () => {
+  it('are a 400 naming the key (JSON.parse would silently keep the last value)', async () => {
+    const send = (text: string) => call(env.url, 'POST', '/v1/listings', text, { 'content-type': 'application/json' });
+    let e = await refused(send('{"items":[{"list":"spam","network":"192.0.2.68","reason":"keep","reason":"overwrite"}]}'), 400, 'duplicate-key', 'items[0].reason');
+    expect(e.message).toBe('the key "reason" appears twice in items[0]; give each key once (JSON.parse would silently keep the last value)');
+    e = await refused(send('{"items":[{"list":"spam","network":"192.0.2.68","reason":"a"}],"items":[]}'), 400, 'duplicate-key', 'items');
+    expect(e.message).toMatch(/^the key "items" appears twice in the body;/);
+    // Escapes do not hide a duplicate; equal keys in different objects are fine.
+    await refused(send('{"items":[{"list":"spam","network":"192.0.2.68","reason":"a"},{"list":"spam","network":"192.0.2.69","reason":"b","re\\u0061son":"c"}]}'), 400, 'duplicate-key', 'items[1].reason');
+    await refused(
+      call(env.url, 'POST', '/v1/delistings', '{"items":[{"list":"spam","network":"192.0.2.30","network":"192.0.2.68","reason":"x"}]}', { 'content-type': 'application/json' }),
+      400,
+      'duplicate-key',
+      'items[0].network',
+    );
+    ok(writeResponseSchema, await send('{"items":[{"list":"spam","network":"192.0.2.68","reason":"a"},{"list":"spam","network":"192.0.2.69","reason":"a"}]}'));
+  });
+});
+
+describe('special-purpose space', () => {
+  it('is refused for listings unless allowReserved is set, saying what the range is; exclusions and delistings need no flag', async () => {
+    const cases: Array<[string, string]> = [
+      ['10.0.0.0/8', '10.0.0.0/8 is private-use space (RFC 1918); set items[0].allowReserved to true to list it anyway'],
+      ['::1', '::1 is the loopback address (RFC 4291); set items[0].allowReserved to true to list it anyway'],
+      ['::', ':: is the unspecified address (RFC 4291); set items[0].allowReserved to true to list it anyway'],
+      ['0.0.0.0', '0.0.0.0 is the unspecified address, "this host on this network" (RFC 1122); set items[0].allowReserved to true to list it anyway'],
+      ['224.0.0.1', '224.0.0.1 is in 224.0.0.0/4, multicast space (RFC 5771); set items[0].allowReserved to true to list it anyway'],
+      ['fe80::/64', 'fe80::/64 is in fe80::/10, link-local space (RFC 4291); set items[0].allowReserved to true to list it anyway'],
+    ];
+    for (const [network, message] of cases) {
+      const e = await refused(post('/v1/listings', { items: [{ list: 'spam', network, reason: 'x' }] }), 400, 'reserved-network', 'items[0].network');
+      expect(e.message).toBe(message);
+    }
+    const forced = ok(writeResponseSchema, await post('/v1/listings', { items: [{ list: 'spam', network: '10.0.0.0/8', reason: 'lab', allowReserved: true }] }));
+    expect(forced.items[0]).toMatchObject({ status: 'created', network: '10.0.0.0/8' });
+    // An exclusion only makes the list answer less: allowed anywhere.
+    ok(writeResponseSchema, await post('/v1/exclusions', { items: [{ list: 'spam', network: '10.1.2.3', reason: 'our relay' }] }));
+    expect(ok(writeResponseSchema, await post('/v1/delistings', { items: [{ list: 'spam', network: '10.0.0.0/8', reason: 'done' }] })).items[0]!.status).toBe('delisted');
+    // Documentation space stays listable (examples and tests use it; nobody's hosts live there).
+    ok(writeResponseSchema, await post('/v1/listings', { items: [{ list: 'spam', network: '203.0.113.0/24', reason: 'example' }] }));
+  });
+
+  it('delisting 0.0.0.0/0 says it is wider than /8', async () => {
+    const e = await refused(post('/v1/delistings', { items: [{ list: 'spam', network: '0.0.0.0/0', reason: 'x' }] }), 400, 'invalid-network', 'items[0].network');
+    expect(e.message).toBe('0.0.0.0/0 is wider than /8 and contains 127.0.0.0/8, which is reserved for the RFC 5782 test points; it can never be listed');
+  });
+
+  it('the OpenAPI document has allowReserved and the not-applied status', async () => {
+    const doc = (await get('/v1/openapi.json')).json;
+    expect(doc.components.schemas.UpsertRequest.properties.items.items.properties.allowReserved.type).toBe('boolean');
+    expect(doc.components.schemas.WriteResponse.properties.items.items.properties.status.enum).toContain('not-applied');
+  });
+});
+
 describe('concurrency', () => {
   it('20 parallel updates of one listing: version 21, no lost update, 20 audit events', async () => {
     const net = '192.0.2.77';
@@ -369,9 +549,9 @@ describe('GET /v1/lookup', () => {
   it('shows covering listings per list, the computed answer and the live DNS answer', async () => {
     await post('/v1/listings', {
       items: [
-        { list: 'spam', network: '198.18.0.0/15', reason: 'benchmark net abuse' },
-        { list: 'spam', network: '198.18.5.0/24', reason: 'worse' },
-        { list: 'dul', network: '198.18.5.5', reason: 'dialup', source: 'isp-feed' },
+        { list: 'spam', network: '198.18.0.0/15', reason: 'benchmark net abuse', allowReserved: true },
+        { list: 'spam', network: '198.18.5.0/24', reason: 'worse', allowReserved: true },
+        { list: 'dul', network: '198.18.5.5', reason: 'dialup', source: 'isp-feed', allowReserved: true },
       ],
     });
     const spamTxt = 'Listed in spam: worse - see https://bl.test/lookup?ip=198.18.5.0/24';
@@ -468,6 +648,7 @@ describe('GET /v1/listings (browse)', () => {
     const items = Array.from({ length: 45 }, (_, i) => ({
       list: 'spam',
       network: `100.64.${i}.0/24`,
+      allowReserved: true, // shared address space (RFC 6598)
       reason: `browse ${i}`,
       source: SOURCES[i % 3]!,
       ...(i % 5 === 0 ? {} : { expiresAt: now + 86400 * (i + 1) }),
@@ -475,7 +656,7 @@ describe('GET /v1/listings (browse)', () => {
     // A separate list keeps the counts exact.
     ok(writeResponseSchema, await post('/v1/listings', { items: items.map((x) => ({ ...x, list: 'dul' })) }));
     // Filler in another list must not show up.
-    await post('/v1/listings', { items: [{ list: 'proxy', network: '100.64.0.0/24', reason: 'other list' }] });
+    await post('/v1/listings', { items: [{ list: 'proxy', network: '100.64.0.0/24', reason: 'other list', allowReserved: true }] });
   });
 
   async function walk(query: string, limit: number): Promise<{ networks: string[]; pages: number }> {
@@ -589,7 +770,7 @@ describe('refusals: status, code, field and message, and nothing changes', () =>
     let e = await refused(post('/v1/listings', [{ list: 'spam' }]), 400, 'invalid-type', 'body');
     expect(e.message).toBe('the body must be a JSON object (got array)');
     e = await refused(post('/v1/listings', { items: [{ list: 'spam', network: '192.0.2.1', reason: 'x', color: 'red' }] }), 400, 'unknown-field', 'items[0].color');
-    expect(e.message).toBe('unknown field "color" in items[0]; allowed fields: list, network, reason, expiresAt, duration, source, ifVersion');
+    expect(e.message).toBe('unknown field "color" in items[0]; allowed fields: list, network, reason, expiresAt, duration, source, ifVersion, allowReserved');
     e = await refused(post('/v1/listings', { items: [{ list: 'spam', network: '192.0.2.1', reason: 'x' }], dryRun: true }), 400, 'unknown-field', 'dryRun');
     expect(e.message).toBe('unknown field "dryRun" in the body; allowed fields: items');
     e = await refused(post('/v1/listings', { items: [{ list: 'spam', network: 3221225985, reason: 'x' }] }), 400, 'invalid-type', 'items[0].network');

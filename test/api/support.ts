@@ -22,7 +22,8 @@ export const CFG: ZoneConfig = {
   ],
   ttl: 300,
   negativeTtl: 60,
-  nameservers: ['ns1.bl.test', 'ns2.bl.test'],
+  // Outside the zone: a name server inside it would need glue, which the zone does not carry.
+  nameservers: ['ns1.example.net', 'ns2.example.net'],
   hostmaster: 'hostmaster@bl.test',
 };
 

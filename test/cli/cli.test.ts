@@ -29,13 +29,16 @@ interface Run {
   requests: Array<{ method: string; url: string; headers: Record<string, string> }>;
 }
 
-async function dnsbl(args: string[], opts: { tty?: boolean; now?: () => Date } = {}): Promise<Run> {
+async function dnsbl(
+  args: string[],
+  opts: { tty?: boolean; now?: () => Date; signal?: AbortSignal; fetch?: (url: URL, init: RequestInit) => Promise<Response> } = {},
+): Promise<Run> {
   let out = '';
   let err = '';
   const requests: Run['requests'] = [];
   const recordingFetch = (async (url: URL, init: RequestInit) => {
     requests.push({ method: String(init.method), url: String(url), headers: { ...(init.headers as Record<string, string>) } });
-    return fetch(url, init);
+    return (opts.fetch ?? fetch)(url, init);
   }) as unknown as typeof fetch;
   const code = await runCli(args, {
     stdout: { write: (s: string) => (out += s) },
@@ -43,6 +46,7 @@ async function dnsbl(args: string[], opts: { tty?: boolean; now?: () => Date } =
     env: { DNSBL_API: env.url },
     fetch: recordingFetch,
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
   return { code, out, err, requests };
 }
@@ -59,7 +63,7 @@ describe('dnsbl commands', () => {
 
   it('list, lookup, exclude, delist and history', async () => {
     let r = await dnsbl(['list', 'spam', '192.0.2.1', '--reason', 'spam run', '--duration', '7d']);
-    expect([r.code, r.out.trim()]).toEqual([0, 'created spam 192.0.2.1 (version 1)']);
+    expect([r.code, r.out.trim()]).toEqual([0, 'created listing spam 192.0.2.1 (version 1)']);
     const stored = await env.table.get('spam', parseNetwork('192.0.2.1'));
     expect(stored).toMatchObject({ reason: 'spam run', source: ALICE, version: 1 });
     expect(stored!.expiresAt! - Date.now() / 1000).toBeGreaterThan(7 * 86400 - 60);
@@ -67,9 +71,9 @@ describe('dnsbl commands', () => {
     expect(r.requests[0]!.headers['idempotency-key']).toMatch(/^[0-9a-f-]{36}$/);
 
     r = await dnsbl(['list', 'spam', '198.51.100.0/24', '--reason', 'botnet', '--source', 'abuse-desk']);
-    expect(r.out.trim()).toBe('created spam 198.51.100.0/24 (version 1)');
+    expect(r.out.trim()).toBe('created listing spam 198.51.100.0/24 (version 1)');
     r = await dnsbl(['exclude', 'spam', '198.51.100.5', '--reason', 'customer relay']);
-    expect(r.out.trim()).toBe('created spam 198.51.100.5 (version 1)');
+    expect(r.out.trim()).toBe('created exclusion spam 198.51.100.5 (version 1)');
 
     env.dns.records.set('1.2.0.192.bl.test', { a: ['127.0.0.2'], txt: ['Listed in spam: spam run - see https://bl.test/lookup?ip=192.0.2.1'] });
     r = await dnsbl(['lookup', '192.0.2.1']);
@@ -87,14 +91,14 @@ describe('dnsbl commands', () => {
     expect(JSON.parse(r.out)).toMatchObject({ listed: false, dns: { status: 'NXDOMAIN' } });
 
     r = await dnsbl(['exclude', 'spam', '198.51.100.5', '--reason', 'relay gone', '--remove']);
-    expect(r.out.trim()).toBe('removed spam 198.51.100.5 (version 1)');
+    expect(r.out.trim()).toBe('removed exclusion spam 198.51.100.5 (version 1)');
     r = await dnsbl(['lookup', '198.51.100.5']);
     expect(r.out).toContain('198.51.100.5: listed');
 
     r = await dnsbl(['delist', 'spam', '192.0.2.1', '--reason', 'fixed, ticket 7']);
     expect([r.code, r.out.trim()]).toEqual([0, 'delisted spam 192.0.2.1 (version 1)']);
     r = await dnsbl(['delist', 'spam', '192.0.2.1', '--reason', 'again']);
-    expect([r.code, r.out.trim()]).toEqual([0, 'not-listed spam 192.0.2.1']);
+    expect([r.code, r.out.trim()]).toEqual([4, 'not-listed spam 192.0.2.1']);
 
     r = await dnsbl(['history', '::ffff:192.0.2.1']);
     expect(r.code).toBe(0);
@@ -139,7 +143,7 @@ describe('dnsbl commands', () => {
     expect(r.err).toContain('dnsbl: the API refused: 400 unknown-list: items[0].list "nolist" is not a configured list; configured lists: spam, proxy, dul');
     r = await dnsbl(['list', 'spam', '192.0.2.9', '--reason', 'x', '--if-version', '5']);
     expect(r.code).toBe(1);
-    expect(r.err).toContain('409 version-mismatch');
+    expect(r.err).toContain('dnsbl: the API refused: 409 version-mismatch: items[0]: 192.0.2.9 in list spam does not exist (version 0), not ifVersion 5');
     expect(await snapshot(env.doc, env.names.listings)).toEqual(before);
   });
 
@@ -150,6 +154,151 @@ describe('dnsbl commands', () => {
     r = await dnsbl(['import', '--help']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('usage: dnsbl import <file> --list LIST');
+  });
+});
+
+describe('issue 11: what the CLI says and its exit codes', () => {
+  it('delisting or un-excluding what does not exist exits 4, saying nothing was changed', async () => {
+    let r = await dnsbl(['delist', 'spam', '192.0.2.240', '--reason', 'typo?']);
+    expect([r.code, r.out.trim(), r.err.trim()]).toEqual([4, 'not-listed spam 192.0.2.240', 'dnsbl: spam has no listing of 192.0.2.240; nothing was changed (exit 4)']);
+    r = await dnsbl(['exclude', 'spam', '192.0.2.240', '--reason', 'typo?', '--remove']);
+    expect([r.code, r.out.trim()]).toEqual([4, 'not-excluded spam 192.0.2.240']);
+    expect(r.err).toContain('spam has no exclusion of 192.0.2.240');
+    r = await dnsbl(['delist', 'spam', '192.0.2.240', '--reason', 'typo?', '--json']);
+    expect([r.code, JSON.parse(r.out).items[0].status]).toEqual([4, 'not-listed']);
+  });
+
+  it('exclude says it made an exclusion, and refuses to replace a listing of the same network (exit 1)', async () => {
+    let r = await dnsbl(['list', 'spam', '192.0.2.25', '--reason', 'spam run']);
+    expect(r.out.trim()).toBe('created listing spam 192.0.2.25 (version 1)');
+    r = await dnsbl(['exclude', 'spam', '192.0.2.25', '--reason', "customer's mail server"]);
+    expect([r.code, r.out]).toEqual([1, '']);
+    expect(r.err.trim()).toBe(
+      'dnsbl: the API refused: 409 exists-as-listing: items[0]: 192.0.2.25 is itself listed in list spam (version 1, reason "spam run"); an exclusion would replace that listing. ' +
+        'To stop listing it, delist it (POST /v1/delistings, or dnsbl delist); an exclusion is a hole inside a wider listing: to exclude this network anyway, delist it first',
+    );
+    r = await dnsbl(['exclude', 'spam', '192.0.2.25', '--reason', 'undo', '--remove']);
+    expect(r.code).toBe(4);
+    expect(await env.table.get('spam', parseNetwork('192.0.2.25'))).toMatchObject({ exclusion: false, reason: 'spam run' });
+    r = await dnsbl(['exclude', 'spam', '192.0.2.26', '--reason', 'relay']);
+    expect([r.code, r.out.trim()]).toEqual([0, 'created exclusion spam 192.0.2.26 (version 1)']);
+  });
+
+  it('delist 0.0.0.0/0 says "wider than /8"; special-purpose space needs --allow-reserved (exit 2, nothing sent)', async () => {
+    let r = await dnsbl(['delist', 'spam', '0.0.0.0/0', '--reason', 'x']);
+    expect([r.code, r.err.trim(), r.requests.length]).toEqual([
+      2,
+      'dnsbl: 0.0.0.0/0 is wider than /8 and contains 127.0.0.0/8, which is reserved for the RFC 5782 test points; it can never be listed',
+      0,
+    ]);
+    const cases: Array<[string, string]> = [
+      ['::1', '::1 is the loopback address (RFC 4291)'],
+      ['::', ':: is the unspecified address (RFC 4291)'],
+      ['0.0.0.0', '0.0.0.0 is the unspecified address, "this host on this network" (RFC 1122)'],
+      ['10.0.0.0/8', '10.0.0.0/8 is private-use space (RFC 1918)'],
+      ['224.0.0.1', '224.0.0.1 is in 224.0.0.0/4, multicast space (RFC 5771)'],
+    ];
+    for (const [net, what] of cases) {
+      r = await dnsbl(['list', 'spam', net, '--reason', 'x']);
+      expect([r.code, r.err.trim(), r.requests.length]).toEqual([2, `dnsbl: ${what}; pass --allow-reserved to list it anyway`, 0]);
+    }
+    r = await dnsbl(['list', 'spam', '10.0.0.0/8', '--reason', 'lab network', '--allow-reserved']);
+    expect([r.code, r.out.trim()]).toEqual([0, 'created listing spam 10.0.0.0/8 (version 1)']);
+    // Exclusions only make the list answer less: no flag needed.
+    r = await dnsbl(['exclude', 'spam', '10.1.2.3', '--reason', 'our relay']);
+    expect([r.code, r.out.trim()]).toEqual([0, 'created exclusion spam 10.1.2.3 (version 1)']);
+    r = await dnsbl(['delist', 'spam', '10.0.0.0/8', '--reason', 'done']);
+    expect(r.code).toBe(0);
+  });
+
+  it('an unreachable API is exit 3, a failing one (5xx) too; a refusal stays exit 1', async () => {
+    let r = await dnsbl(['lists', '--api', 'http://127.0.0.1:9']);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/^dnsbl: cannot reach the API at http:\/\/127\.0\.0\.1:9/);
+    r = await dnsbl(['lists'], { fetch: async () => new Response('{"error":{"code":"internal","message":"internal error"}}', { status: 503 }) });
+    expect([r.code, r.err.trim()]).toEqual([3, 'dnsbl: the API failed: 503 internal: internal error']);
+    r = await dnsbl(['list', 'nolist', '192.0.2.9', '--reason', 'x']);
+    expect(r.code).toBe(1);
+  });
+
+  it('--help lists the exit codes', async () => {
+    const r = await dnsbl(['--help']);
+    expect(r.out).toContain('exit codes:\n  0  done\n  1  the API refused');
+    expect(r.out).toContain('  3  the API could not be reached or failed (5xx), or interrupted; an import says how to resume');
+    expect(r.out).toContain('  4  nothing to remove');
+  });
+});
+
+describe('dnsbl import, interrupted', () => {
+  const lines = Array.from({ length: 10 }, (_, i) => `203.0.113.${200 + i}`);
+
+  it('the API going away mid-import: exit 3, what was applied, and the command that resumes it', async () => {
+    const path = join(dir, 'crash.txt');
+    await writeFile(path, `# header comment\n${lines.join('\n')}\n`);
+    const doomed = await env.withDeps({});
+    let posts = 0;
+    // The first batch is answered; then the API is gone (connections refused).
+    const r = await dnsbl(['import', path, '--list', 'dul', '--batch-size', '3', '--api', doomed.url], {
+      fetch: async (url, init) => {
+        const res = await fetch(url, init);
+        if (init.method === 'POST' && ++posts === 1) await doomed.close();
+        return res;
+      },
+    });
+    expect(r.code, r.err).toBe(3);
+    expect(r.out.trim().split('\n')[1]).toBe('added 3, updated 0, unchanged 0, rejected 0 (stopped at line 5)');
+    const errLines = r.err.trim().split('\n').filter((l) => l.startsWith('dnsbl:'));
+    expect(errLines[0]).toMatch(/^dnsbl: import stopped at line 5: cannot reach the API at http:\/\/127\.0\.0\.1:\d+/);
+    expect(errLines[1]).toBe('dnsbl: lines 1-4 are done (3 entries applied, 0 rejected); 7 entries from line 5 on were not confirmed (sending them again is safe)');
+    expect(errLines[2]).toBe(`dnsbl: resume with: dnsbl import ${path} --list dul --batch-size 3 --api ${doomed.url} --from-line 5`);
+    expect(await env.table.get('dul', parseNetwork('203.0.113.202'))).toBeDefined();
+    expect(await env.table.get('dul', parseNetwork('203.0.113.203'))).toBeUndefined();
+
+    // Resume (the API is back at its usual address): the rest, and nothing twice.
+    const resumed = await dnsbl(['import', path, '--list', 'dul', '--batch-size', '3', '--from-line', '5']);
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.out.trim().split('\n')).toEqual([`${path} -> dul: 11 lines, 1 comments/blank/header, lines before 5 skipped (--from-line)`, 'added 7, updated 0, unchanged 0, rejected 0']);
+    for (const l of lines) expect(await env.table.get('dul', parseNetwork(l)), l).toBeDefined();
+    const bad = await dnsbl(['import', path, '--list', 'dul', '--from-line', '99']);
+    expect([bad.code, bad.err.trim()]).toEqual([2, `dnsbl: --from-line 99 is past the end of ${path} (11 lines)`]);
+  });
+
+  it('Ctrl-C (the signal bin/dnsbl.ts aborts): stops, exit 3, says where to resume; --json has it too', async () => {
+    const path = join(dir, 'sigint.txt');
+    await writeFile(path, lines.map((l) => l.replace('203.0.113.2', '203.0.113.1')).join('\n'));
+    const ctrlC = new AbortController();
+    let posts = 0;
+    const r = await dnsbl(['import', path, '--list', 'proxy', '--batch-size', '4', '--json'], {
+      signal: ctrlC.signal,
+      fetch: async (url, init) => {
+        const res = await fetch(url, init);
+        if (init.method === 'POST' && ++posts === 1) ctrlC.abort(new Error('SIGINT'));
+        return res;
+      },
+    });
+    expect(r.code).toBe(3);
+    const s = JSON.parse(r.out);
+    expect([s.added, s.stopped.atLine, s.stopped.error, s.stopped.applied, s.stopped.notSent]).toEqual([4, 5, 'interrupted by SIGINT', 4, 6]);
+    expect(s.stopped.resume).toBe(`dnsbl import ${path} --list proxy --batch-size 4 --json --from-line 5`);
+    expect(posts).toBe(1);
+  });
+
+  it('lines in special-purpose space are rejected unless --allow-reserved; a line the API finds in conflict is rejected, the rest applied', async () => {
+    await dnsbl(['exclude', 'spam', '203.0.113.231', '--reason', 'customer relay']);
+    const path = join(dir, 'mixed.txt');
+    await writeFile(path, '203.0.113.230\n10.20.30.40\n203.0.113.231\nff02::1\n203.0.113.232\n');
+    const r = await dnsbl(['import', path, '--list', 'spam']);
+    expect(r.code).toBe(1);
+    const out = r.out.trim().split('\n');
+    expect(out[1]).toBe('added 2, updated 0, unchanged 0, rejected 3');
+    expect(out.slice(2)).toEqual([
+      '  line 2: 10.20.30.40 is in 10.0.0.0/8, private-use space (RFC 1918); pass --allow-reserved to list it anyway',
+      expect.stringMatching(/^ {2}line 3: refused by the API: items\[1\]: 203\.0\.113\.231 is an exclusion in list spam \(version 1, reason "customer relay"\); listing it would replace that exclusion/),
+      '  line 4: ff02::1 is in ff00::/8, multicast space (RFC 4291); pass --allow-reserved to list it anyway',
+    ]);
+    expect(await env.table.get('spam', parseNetwork('203.0.113.231'))).toMatchObject({ exclusion: true });
+    const forced = await dnsbl(['import', path, '--list', 'spam', '--allow-reserved']);
+    expect(forced.out.trim().split('\n')[1]).toBe('added 2, updated 0, unchanged 2, rejected 1');
   });
 });
 
