@@ -62,23 +62,33 @@ describe('local stack: zone answers after a burst of API writes', () => {
       return !seen.has(k) && seen.add(k) !== undefined;
     }).slice(0, 200);
     const networks = entries.map(networkOf);
-    // A few requests, listings and exclusions interleaved: the stream lags the table.
+    // Small requests, four at a time, listings and exclusions interleaved: the stream's batches
+    // are cut while later writes are already in the table.
     let accepted = 0;
-    for (let i = 0; i < entries.length; i += 50) {
-      const chunk = entries.slice(i, i + 50).map((e, j) => ({ e, n: networks[i + j]! }));
+    const requests: Array<{ kind: 'listing' | 'exclusion'; items: Array<{ list: string; network: string; reason: string }> }> = [];
+    for (let i = 0; i < entries.length; i += 10) {
+      const chunk = entries.slice(i, i + 10).map((e, j) => ({ e, n: networks[i + j]! }));
       for (const kind of ['listing', 'exclusion'] as const) {
         const items = chunk.filter((x) => x.e.kind === kind).map((x) => ({ list: x.e.list, network: formatNetwork(x.n), reason: x.e.reason }));
-        if (items.length === 0) continue;
-        const r = await fetch(`${stack.apiUrl}/v1/${kind === 'listing' ? 'listings' : 'exclusions'}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ items }),
-        });
-        const body = (await r.json()) as { items?: Array<{ status?: string }> };
-        if (r.status !== 200 && r.status !== 207 && r.status !== 409) throw new Error(`POST ${kind}: ${r.status} ${JSON.stringify(body).slice(0, 300)}`);
-        accepted += (body.items ?? []).filter((x) => x.status === 'created' || x.status === 'updated').length;
+        if (items.length > 0) requests.push({ kind, items });
       }
     }
+    let nextRequest = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let i = nextRequest++; i < requests.length; i = nextRequest++) {
+          const { kind, items } = requests[i]!;
+          const r = await fetch(`${stack.apiUrl}/v1/${kind === 'listing' ? 'listings' : 'exclusions'}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ items }),
+          });
+          const body = (await r.json()) as { items?: Array<{ status?: string }> };
+          if (r.status !== 200 && r.status !== 207 && r.status !== 409) throw new Error(`POST ${kind}: ${r.status} ${JSON.stringify(body).slice(0, 300)}`);
+          accepted += (body.items ?? []).filter((x) => x.status === 'created' || x.status === 'updated').length;
+        }
+      }),
+    );
     expect(accepted).toBeGreaterThan(150);
     await stack.settle();
 
