@@ -406,6 +406,60 @@ export class ListingsTable {
     ]);
   }
 
+  /**
+   * Deletes many listings, each only if it still has its version, each with its audit event (an
+   * item of `auditTable`), in transactions of up to 50 listings (100 items, DynamoDB's limit). A
+   * listing whose version changed meanwhile is left alone and counted as a conflict; the others of
+   * its transaction are sent again without it.
+   */
+  async deleteManyAudited(
+    items: ReadonlyArray<{ listing: StoredListing; audit: Record<string, unknown> }>,
+    auditTable: string,
+  ): Promise<{ deleted: number; conflicts: number; transactions: number }> {
+    const out = { deleted: 0, conflicts: 0, transactions: 0 };
+    for (let i = 0; i < items.length; i += 50) {
+      let batch = items.slice(i, i + 50);
+      for (let attempt = 0; batch.length > 0; attempt++) {
+        try {
+          await this.doc.send(
+            new TransactWriteCommand({
+              TransactItems: batch.flatMap((x) => [
+                {
+                  Delete: {
+                    TableName: this.tableName,
+                    Key: listingKey(x.listing.list, x.listing.network),
+                    ConditionExpression: 'version = :v',
+                    ExpressionAttributeValues: { ':v': x.listing.version },
+                  },
+                },
+                { Put: { TableName: auditTable, Item: x.audit } },
+              ]),
+            }),
+          );
+          out.deleted += batch.length;
+          out.transactions++;
+          break;
+        } catch (e) {
+          const err = e as Error & { CancellationReasons?: Array<{ Code?: string }> };
+          const codes = (err.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+          const retryable = ['TransactionConflictException', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'InternalServerError'];
+          if (err.name === 'TransactionCanceledException' && codes.length === batch.length * 2) {
+            // The deletes are the even items: drop the listings whose condition failed.
+            const failed = new Set(batch.map((_, k) => k).filter((k) => codes[2 * k] === 'ConditionalCheckFailed'));
+            out.conflicts += failed.size;
+            batch = batch.filter((_, k) => !failed.has(k));
+            if (failed.size > 0) continue;
+          } else if (!retryable.includes(err.name) || attempt >= 10) {
+            throw e;
+          }
+          if (attempt >= 10) throw e;
+          await sleep(Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2));
+        }
+      }
+    }
+    return out;
+  }
+
   private async transact(items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>): Promise<void> {
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));

@@ -297,6 +297,29 @@ describe('reconcile and expiry sweeper', () => {
     expect(fine.soaUnparsable).toBe(false);
   });
 
+  it('delists a mass expiry in transactions of 50 listings, leaves a listing renewed meanwhile, and the zone follows', async () => {
+    const t = Math.floor(now());
+    const many = Array.from({ length: 300 }, (_, i) => L('spam', `100.${64 + (i >> 8)}.${i & 255}.9`, { expiresAt: t + 30, reason: 'trap hold' }));
+    await env.table.putMany(many);
+    await env.poller.idle();
+    expect(env.actual().has('9.8.64.100.bl.test. A')).toBe(true);
+    // Renewed after the sweeper read it: the stale version must not delete it.
+    const stale = (await env.table.get('spam', many[7]!.network))!;
+    await env.table.put({ ...stale, expiresAt: t + 3600 }, stale.version);
+    const r = await env.table.deleteManyAudited([{ listing: stale, audit: env.journal.auditRecord(stale.network, { action: 'expire', list: 'spam', actor: 'test', reason: 'x' }).item }], env.journal.tableName);
+    expect(r).toEqual({ deleted: 0, conflicts: 1, transactions: 0 });
+    const report = await sweepExpired({ table: env.table, journal: env.journal, nowSeconds: () => t + 60 });
+    expect(report.expired).toBe(299);
+    expect(report.transactions).toBe(6);
+    expect(await env.table.get('spam', many[7]!.network)).toBeDefined();
+    expect(await env.table.get('spam', many[8]!.network)).toBeUndefined();
+    expect((await env.journal.history(many[8]!.network)).events.map((e) => e.action)).toEqual(['expire']);
+    await env.poller.idle();
+    expect(env.actual().has('9.8.64.100.bl.test. A')).toBe(false);
+    expect(env.actual().has('9.7.64.100.bl.test. A')).toBe(true); // the renewed one
+    expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
+  });
+
   it('delists expired listings on time and records why', async () => {
     const t = Math.floor(now());
     await env.table.put(L('spam', '203.0.113.1', { expiresAt: t + 1 }), null);
