@@ -1,14 +1,21 @@
 // The local stack behind `npm start`: the whole product on loopback, running the same handler
 // code as in AWS on local stand-ins: DynamoDB Local (with its stream), the Route 53 stand-in (API +
 // DNS server), the stream poller invoking the stream-sync handler as Lambda would, the operator
-// API, the expiry sweeper, and the rbldnsd file re-exported on every change (served by a real
-// rbldnsd when it is installed, as a mirror would).
-import { spawn, type ChildProcess, spawnSync } from 'node:child_process';
+// API, the expiry sweeper, and the export re-run on every change: the export service writes the
+// rbldnsd file, its gzip and manifest to an S3 stand-in served over HTTP (local/export-file.ts),
+// and a real rbldnsd (when installed) serves the file that `dnsbl mirror pull` installs from there,
+// as a mirror would.
+//
+// Processes: one stack per data folder (`local-stack.pid` there names the owner; a live owner means
+// refuse, a dead owner's leftovers are killed). Java and rbldnsd die with this process however it
+// dies (parent-death signal, see spawnBoundToParent). rbldnsd's port is advertised only once
+// rbldnsd said it listens on it.
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ListHostedZonesByNameCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AuditTrail } from '../lambdas/adapters/audit-trail.js';
@@ -28,9 +35,19 @@ import { createStreamSyncHandler } from '../lambdas/handlers/stream-sync.js';
 import { canarySummary, runCanary } from '../lambdas/services/canary.js';
 import { reconcileZone } from '../lambdas/services/reconcile.js';
 import { sweepExpired } from '../lambdas/services/sweeper.js';
-import { ensureTables, startDynamoDbLocal } from './dynamodb/dynamodb-local.js';
+import {
+  claimPidFile,
+  ensureTables,
+  isAlive,
+  killAndWait,
+  listProcesses,
+  type PidFileClaim,
+  processInfo,
+  spawnBoundToParent,
+  startDynamoDbLocal,
+} from './dynamodb/dynamodb-local.js';
 import { createStreamPoller, type StreamPoller } from './dynamodb/stream-poller.js';
-import { exportToFile } from './export-file.js';
+import { startLocalExport } from './export-file.js';
 import { startRoute53StandIn } from './route53/index.js';
 
 export const DEFAULT_CONFIG: ZoneConfig = {
@@ -57,8 +74,17 @@ export interface LocalStackOptions {
   route53Port?: number;
   /** false = do not start rbldnsd even if installed. */
   rbldnsdPort?: number | false;
+  /** The export over HTTP (manifest, data, gzip) for `dnsbl mirror pull`; 0 = any free port. */
+  exportPort?: number;
+  /** Aborts a start in progress: what was started is stopped, and the promise rejects. */
+  signal?: AbortSignal;
   log?: (msg: string) => void;
 }
+
+/** The owner file of a data folder: one local stack per folder. */
+export const STACK_PID_FILE = 'local-stack.pid';
+/** How long rbldnsd may take to say it listens. */
+const RBLDNSD_READY_MS = 20_000;
 
 export interface LocalStack {
   cfg: ZoneConfig;
@@ -67,7 +93,11 @@ export interface LocalStack {
   zoneId: string;
   dnsPort: number;
   rbldnsdPort?: number;
+  /** The rbldnsd file, as `dnsbl mirror pull` installed it from the export. */
   exportPath: string;
+  /** The zone's export folder over HTTP: the --source of `dnsbl mirror pull`. */
+  exportUrl: string;
+  exportPort: number;
   dataDir: string;
   poller: StreamPoller;
   /** Waits until every change so far reached the zone and the rbldnsd file. */
@@ -93,14 +123,25 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const dataDir = ephemeral ? await mkdtemp(join(tmpdir(), 'dnsbl-local-')) : resolve(opts.dataDir ?? '.local-data');
   await mkdir(dataDir, { recursive: true });
   const stops: Array<() => Promise<void> | void> = [];
+  let claim: PidFileClaim | undefined;
   const stopAll = async () => {
     for (const s of stops.reverse()) await Promise.resolve(s()).catch(() => undefined);
+    stops.length = 0;
+    claim?.release();
     if (ephemeral) await rm(dataDir, { recursive: true, force: true });
+  };
+  const checkAborted = () => {
+    if (opts.signal?.aborted) throw new Error('start interrupted');
   };
   try {
     log(`data in ${dataDir}${ephemeral ? ' (ephemeral)' : ''}`);
-    const ddb = await startDynamoDbLocal(ephemeral ? {} : { dataDir: join(dataDir, 'dynamodb') });
+    if (!ephemeral) {
+      claim = claimPidFile(join(dataDir, STACK_PID_FILE), `the data folder ${dataDir}`);
+      await killLeftovers(dataDir, claim, log);
+    }
+    const ddb = await startDynamoDbLocal(ephemeral ? {} : { dataDir: join(dataDir, 'dynamodb'), log });
     stops.push(() => ddb.stop());
+    checkAborted();
     const tables = { listings: 'listings', journal: 'journal', published: 'published' };
     await ensureTables(ddb.client, tables);
     const doc = DynamoDBDocumentClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } });
@@ -114,6 +155,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       maxRRSetsPerZone: Number(process.env.DNSBL_MAX_RRSETS ?? 10_000_000),
     });
     stops.push(() => r53.close());
+    checkAborted();
     const route53 = new Route53Client({ endpoint: r53.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
     const found = await route53.send(new ListHostedZonesByNameCommand({ DNSName: cfg.zone, MaxItems: 1 }));
     const existing = found.HostedZones?.find((z) => z.Name === `${cfg.zone}.`);
@@ -129,16 +171,21 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const rec = await reconcileZone({ cfg, table, published, intent, zone, nowSeconds, warn: (m) => log(m) });
     log(`zone ${cfg.zone} (${zoneId}) reconciled: ${rec.listings} listings, ${rec.desiredRRSets} rrsets, drift repaired ${rec.drift}`);
 
-    // The rbldnsd file, re-exported (debounced) after changes.
+    // The export over HTTP, re-run (debounced) after changes; the rbldnsd file pulled from it.
     const exportPath = join(dataDir, 'rbldnsd', `${cfg.zone}.combined`);
-    let serial = 0;
+    const exporter = await startLocalExport({
+      cfg,
+      doc,
+      table,
+      journalTable: tables.journal,
+      directory: join(dataDir, 'export-s3'),
+      port: opts.exportPort ?? 0,
+      target: exportPath,
+    });
+    stops.push(() => exporter.stop());
     let exportTimer: NodeJS.Timeout | undefined;
     let exporting: Promise<unknown> = Promise.resolve();
-    const exportNow = async () => {
-      const r = await exportToFile(table, cfg, exportPath, serial);
-      serial = r.serial;
-      return r;
-    };
+    const exportNow = () => exporter.publish();
     const scheduleExport = async () => {
       if (exportTimer) return;
       exportTimer = setTimeout(() => {
@@ -148,6 +195,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     };
     stops.push(() => exportTimer && clearTimeout(exportTimer));
     await exportNow();
+    checkAborted();
 
     const handler = createStreamSyncHandler({ cfg, table, published, intent, zone, nowSeconds, lock: new ZoneLock(doc, tables.journal, cfg.zone), afterSync: scheduleExport });
     const poller = createStreamPoller({
@@ -185,21 +233,18 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       { port: opts.apiPort ?? 0 },
     );
     stops.push(() => api.close());
+    checkAborted();
 
-    // A real rbldnsd serving the exported file, if installed: mirrors answer like the zone.
+    // A real rbldnsd serving the pulled file, if installed: mirrors answer like the zone.
     let rbldnsdPort: number | undefined;
     const rbldnsd = ['/usr/sbin/rbldnsd', '/usr/bin/rbldnsd'].find((p) => existsSync(p));
     if (rbldnsd && opts.rbldnsdPort !== false) {
-      rbldnsdPort = opts.rbldnsdPort || (await freeUdpPort());
+      const port = opts.rbldnsdPort || (await freeUdpPort());
       spawnSync('chmod', ['-R', 'a+rX', join(dataDir, 'rbldnsd')]);
       spawnSync('chmod', ['a+x', dataDir]);
-      const child: ChildProcess = spawn(rbldnsd, ['-n', '-c', '2', '-b', `127.0.0.1/${rbldnsdPort}`, '-w', join(dataDir, 'rbldnsd'), `${cfg.zone}:combined:${cfg.zone}.combined`], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      child.stderr?.on('data', (d: Buffer) => log(`rbldnsd: ${d.toString().trim()}`));
-      stops.push(() => {
-        child.kill('SIGTERM');
-      });
+      const child = await startRbldnsd(rbldnsd, port, join(dataDir, 'rbldnsd'), cfg.zone, log, stops);
+      claim?.update({ rbldnsd: { pid: child.pid, start: processInfo(child.pid!)?.start ?? '' } });
+      rbldnsdPort = port;
     }
 
     return {
@@ -210,6 +255,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       dnsPort: r53.dnsPort,
       rbldnsdPort,
       exportPath,
+      exportUrl: exporter.url,
+      exportPort: exporter.port,
       dataDir,
       poller,
       async settle() {
@@ -226,5 +273,94 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   } catch (e) {
     await stopAll();
     throw e;
+  }
+}
+
+/**
+ * Starts rbldnsd and resolves once it says it listens ("… started"), so that its port is never
+ * advertised when it could not bind it; rejects with the reason (e.g. the port is taken) otherwise.
+ * rbldnsd runs through a relaying shell bound to this process (see spawnBoundToParent).
+ */
+async function startRbldnsd(
+  bin: string,
+  port: number,
+  folder: string,
+  zone: string,
+  log: (msg: string) => void,
+  stops: Array<() => Promise<void> | void>,
+): Promise<ChildProcess> {
+  const child = spawnBoundToParent(bin, ['-n', '-c', '2', '-b', `127.0.0.1/${port}`, '-w', folder, `${zone}:combined:${zone}.combined`], {
+    viaShell: true,
+    // rbldnsd -n logs progress on stdout and errors on stderr.
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((res) => child.once('exit', () => res()));
+  stops.push(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  });
+  const lines: string[] = [];
+  let onLine: (line: string) => void = () => undefined;
+  const partial = { out: '', err: '' };
+  const collect = (which: 'out' | 'err') => (d: Buffer) => {
+    const parts = (partial[which] + d.toString()).split('\n');
+    partial[which] = parts.pop()!;
+    for (const line of parts.map((l) => l.trim()).filter(Boolean)) {
+      lines.push(line);
+      log(line.startsWith('rbldnsd:') ? line : `rbldnsd: ${line}`);
+      onLine(line);
+    }
+  };
+  child.stdout!.on('data', collect('out'));
+  child.stderr!.on('data', collect('err'));
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => fail(`rbldnsd did not say it listens on 127.0.0.1/${port} within ${RBLDNSD_READY_MS / 1000} s`), RBLDNSD_READY_MS);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      rej(new Error(why));
+    };
+    onLine = (line) => {
+      if (/ started \(/.test(line)) {
+        clearTimeout(timer);
+        res();
+      }
+    };
+    child.once('error', (e) => fail(`rbldnsd did not start: ${e.message}`));
+    // 'close', not 'exit': the last output lines may arrive after the exit.
+    child.once('close', (code, signal) => {
+      const bind = lines.find((l) => /unable to bind/.test(l));
+      fail(
+        bind
+          ? `rbldnsd could not listen on 127.0.0.1 port ${port} (${bind.replace(/^.*unable to bind to [^:]*: /, '')}): ` +
+              'set DNSBL_RBLDNSD_PORT to a free port (0 = any free port, off = no rbldnsd)'
+          : `rbldnsd exited (${signal ?? `code ${code}`}) before it was ready: ${lines.slice(-3).join(' | ') || 'no output'}`,
+      );
+    });
+  });
+  return child;
+}
+
+/**
+ * Before starting on a data folder whose previous owner died without cleaning up: kill the rbldnsd
+ * it recorded, and any orphaned rbldnsd (parent gone) serving this folder or an ephemeral stack's.
+ * (An orphaned DynamoDB Local on the folder is dealt with by startDynamoDbLocal.)
+ */
+async function killLeftovers(dataDir: string, claim: PidFileClaim, log: (msg: string) => void): Promise<void> {
+  const recorded = claim.previous?.rbldnsd as { pid?: number; start?: string } | undefined;
+  if (recorded?.pid && recorded.start !== undefined && isAlive(recorded.pid, recorded.start)) {
+    log(`stopping rbldnsd pid ${recorded.pid} left running by pid ${claim.previous!.pid}, which is gone`);
+    await killAndWait(recorded.pid, recorded.start);
+  }
+  const ours = (folder: string | undefined) =>
+    folder !== undefined && (folder === join(dataDir, 'rbldnsd') || (folder.startsWith(tmpdir()) && /^dnsbl-local-/.test(basename(resolve(folder, '..')))));
+  for (const p of listProcesses()) {
+    if (basename(p.args[0] ?? '') !== 'rbldnsd') continue;
+    const orphan = p.ppid <= 1 || processInfo(p.ppid) === undefined;
+    if (!orphan || !ours(p.args[p.args.indexOf('-w') + 1])) continue;
+    log(`stopping orphaned rbldnsd pid ${p.pid} (${p.args.join(' ')})`);
+    await killAndWait(p.pid, p.start);
   }
 }

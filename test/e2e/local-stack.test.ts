@@ -1,13 +1,32 @@
 // The local stack end to end: list through the HTTP API, see the answer in a real DNS query to the
 // local zone server and from the rbldnsd file loaded by a real rbldnsd; delist and see NXDOMAIN in
-// both; data survives a restart.
-import { mkdtemp, rm } from 'node:fs/promises';
+// both; the export over HTTP pulled by `dnsbl mirror pull` into a fresh mirror; data survives a
+// restart.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseManifest } from '../../lambdas/services/export-manifest.js';
 import { startLocalStack, type LocalStack } from '../../local/local-stack.js';
 import { answerSet, digBatch } from '../support/dns/dig.js';
+import { startRbldnsd } from '../support/dns/rbldnsd.js';
 import { requireTool } from '../support/dns/tools.js';
+
+const DNSBL_BIN = fileURLToPath(new URL('../../bin/dnsbl.mjs', import.meta.url));
+
+/** The real `dnsbl` command, as an operator or a mirror's timer runs it. */
+async function dnsbl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await promisify(execFile)(process.execPath, [DNSBL_BIN, ...args], { encoding: 'utf8' });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
 
 async function post(stack: LocalStack, path: string, body: unknown) {
   const r = await fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -82,6 +101,44 @@ describe('local stack (npm start)', () => {
     expect(gone).toMatchObject({ listed: false, rcode: 'NXDOMAIN' });
     const [goneMirror] = await eventually(() => ask(stack.rbldnsdPort!, [n.host]), (m) => m[0]!.rcode === 'NXDOMAIN');
     expect(goneMirror).toMatchObject({ listed: false, rcode: 'NXDOMAIN' });
+  });
+
+  it('serves its export over HTTP: `dnsbl mirror pull` installs it in a fresh mirror whose rbldnsd answers as the zone', async () => {
+    const n = names(stack.cfg.zone);
+    // Something new since the last export, to see it travel: list, settle (export + the stack's own pull).
+    expect((await post(stack, '/v1/listings', { items: [{ list: 'proxy', network: '203.0.113.7', reason: 'open socks' }] })).status).toBe(200);
+    await stack.settle();
+    const manifest = parseManifest(await (await fetch(`${stack.exportUrl}manifest.json`)).text());
+    expect(manifest.zone).toBe(stack.cfg.zone);
+    expect(stack.exportUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+
+    const mirror = await mkdtemp(join(tmpdir(), 'dnsbl-mirror-e2e-'));
+    const target = join(mirror, `${stack.cfg.zone}.combined`);
+    try {
+      const pulled = await dnsbl(['mirror', 'pull', '--source', stack.exportUrl, '--target', target, '--gzip', '--json']);
+      expect(pulled, pulled.stderr).toMatchObject({ code: 0 });
+      expect(JSON.parse(pulled.stdout)).toMatchObject({ status: 'updated', serial: manifest.serial, exitCode: 0 });
+      // The same bytes the stack's own mirror installed (the manifest checked them both).
+      expect(await readFile(target, 'utf8')).toBe(await readFile(stack.exportPath, 'utf8'));
+      const again = await dnsbl(['mirror', 'pull', '--source', stack.exportUrl, '--target', target, '--json']);
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout).status).toBe('not-modified');
+
+      const rbldnsd = await startRbldnsd({ zone: stack.cfg.zone, files: [{ type: 'combined', path: target }] });
+      try {
+        expect(rbldnsd.warnings).toEqual([]);
+        const all = [...Object.values(n), `7.113.0.203.${stack.cfg.zone}`];
+        // Answers, not rcodes: an exclusion inside a range is NODATA in the zone, NXDOMAIN in rbldnsd (README).
+        const strip = (x: Array<{ listed: boolean; a: string[]; txt: string[] }>) => x.map(({ listed, a, txt }) => ({ listed, a, txt }));
+        const zone = strip(await ask(stack.dnsPort, all));
+        expect(zone[zone.length - 1]).toMatchObject({ listed: true, a: ['127.0.0.3'], txt: ['Open proxy 203.0.113.7: open socks'] });
+        expect(strip(await ask(rbldnsd.port, all))).toEqual(zone);
+      } finally {
+        await rbldnsd.stop();
+      }
+    } finally {
+      await rm(mirror, { recursive: true, force: true });
+    }
   });
 
   it('keeps its data across a restart', async () => {
