@@ -22,7 +22,7 @@ import { AuditTrail } from '../lambdas/adapters/audit-trail.js';
 import { Journal } from '../lambdas/adapters/journal.js';
 import { ListingsTable } from '../lambdas/adapters/listings-table.js';
 import { Route53Answers } from '../lambdas/adapters/route53-answers.js';
-import { Route53Zone } from '../lambdas/adapters/route53-zone.js';
+import { ROUTE53_CLIENT_CONFIG, Route53Zone } from '../lambdas/adapters/route53-zone.js';
 import { ZoneLock } from '../lambdas/adapters/zone-lock.js';
 import { PublishedTable } from '../lambdas/adapters/published-table.js';
 import { SyncIntent } from '../lambdas/adapters/sync-intent.js';
@@ -156,7 +156,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     });
     stops.push(() => r53.close());
     checkAborted();
-    const route53 = new Route53Client({ endpoint: r53.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+    const route53 = new Route53Client({ endpoint: r53.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, ...ROUTE53_CLIENT_CONFIG });
     const found = await route53.send(new ListHostedZonesByNameCommand({ DNSName: cfg.zone, MaxItems: 1 }));
     const existing = found.HostedZones?.find((z) => z.Name === `${cfg.zone}.`);
     const zoneId = existing?.Id ? existing.Id.replace('/hostedzone/', '') : await r53.createZone(cfg.zone);

@@ -2,7 +2,6 @@
 // planner needs, the expiry index and a parallel scan for export and reconcile.
 import {
   BatchGetCommand,
-  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -15,6 +14,7 @@ import { contains, FAMILY_BITS, type Network, networkEnd, networkKey, supernet }
 import type { Listing } from '../core/listing.js';
 import { expiryBucket, fromItem, listingKey, shardBits, shardOf, toItem, WIDE_IPV4_PARTITION } from './listing-item.js';
 import { type PrefixLengths, PrefixCensus } from './prefix-census.js';
+import { batchWriteAll } from './batch-write.js';
 import { BY_LIST_BUCKETS, LISTINGS_GSI } from './table-schema.js';
 
 export type StoredListing = Listing & { version: number };
@@ -97,21 +97,7 @@ export class ListingsTable {
    */
   async putMany(listings: readonly Listing[], parallel = 4): Promise<void> {
     await this.census.add(listings.map((l) => l.network));
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: parallel }, async () => {
-        while (next < listings.length) {
-          const chunk = listings.slice(next, next + 25);
-          next += 25;
-          let request: Record<string, unknown[]> | undefined = { [this.tableName]: chunk.map((l) => ({ PutRequest: { Item: toItem(l, 1) } })) };
-          for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-            const r = await this.doc.send(new BatchWriteCommand({ RequestItems: request as never }));
-            request = r.UnprocessedItems as typeof request;
-            if (request && Object.keys(request).length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-          }
-        }
-      }),
-    );
+    await batchWriteAll(this.doc, this.tableName, listings.map((l) => ({ PutRequest: { Item: { ...toItem(l, 1) } } })), { parallel });
   }
 
   async delete(list: string, network: Network, expectedVersion?: number): Promise<void> {

@@ -8,11 +8,12 @@
 //
 // It is read with the listings table's own queries (same keys and partitions, its own prefix
 // census), and written in bulk after the zone accepted a batch's changes.
-import { BatchWriteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { batchWriteAll, type WriteRequest } from './batch-write.js';
 import { networkKey } from '../core/ip.js';
 import type { Listing } from '../core/listing.js';
 import { listingKey, toItem } from './listing-item.js';
-import { ListingsTable, sleep } from './listings-table.js';
+import { ListingsTable } from './listings-table.js';
 import { SEEDED_KEY } from './table-schema.js';
 
 /** One listing's new published state: the listing, or undefined when it is no longer published. */
@@ -52,27 +53,12 @@ export class PublishedTable extends ListingsTable {
     const all = [...byKey.values()];
     fence();
     await this.census.add(all.filter((c) => c.listing).map((c) => c.network));
-    const requests = all.map((c) => {
+    const requests = all.map((c): WriteRequest => {
       if (!c.listing) return { DeleteRequest: { Key: listingKey(c.list, c.network) } };
       const item: Record<string, unknown> = { ...toItem(c.listing, (c.listing as { version?: number }).version ?? 0) };
       for (const a of LISTINGS_ONLY) delete item[a];
       return { PutRequest: { Item: item } };
     });
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(parallel, Math.ceil(requests.length / 25)) }, async () => {
-        while (next < requests.length) {
-          const chunk = requests.slice(next, next + 25);
-          next += 25;
-          let pending: Record<string, unknown[]> | undefined = { [this.tableName]: chunk };
-          for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
-            fence();
-            const r = await this.doc.send(new BatchWriteCommand({ RequestItems: pending as never }));
-            pending = r.UnprocessedItems as typeof pending;
-            if (pending && Object.keys(pending).length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-          }
-        }
-      }),
-    );
+    await batchWriteAll(this.doc, this.tableName, requests, { parallel, fence });
   }
 }

@@ -7,9 +7,9 @@
 // lease), the next writer finds the intent and syncs those regions against the zone as it really
 // is (read from Route 53), not against the published table. The intent is split over items of at
 // most PART_REGIONS regions so that a batch of any size fits DynamoDB's 400 KB item limit.
-import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type Network, networkKey, parseNetworkKey } from '../core/ip.js';
-import { sleep } from './listings-table.js';
+import { batchWriteAll, type WriteRequest } from './batch-write.js';
 
 /** ~45 bytes a region key: 2,000 regions is ~90 KB, well inside an item. */
 const PART_REGIONS = 2000;
@@ -57,30 +57,22 @@ export class SyncIntent {
     const keys = regions.map(networkKey);
     const parts = Math.max(1, Math.ceil(keys.length / PART_REGIONS));
     const at = new Date().toISOString();
-    const puts = Array.from({ length: parts }, (_, i) => ({
+    const puts = Array.from({ length: parts }, (_, i): WriteRequest => ({
       PutRequest: { Item: { pk: 'STATE', sk: `${this.prefix}${i}`, regions: keys.slice(i * PART_REGIONS, (i + 1) * PART_REGIONS), at } },
     }));
     // Parts an earlier, larger intent left beyond ours.
-    const deletes = Array.from({ length: Math.max(0, this.parts - parts) }, (_, i) => ({ DeleteRequest: { Key: { pk: 'STATE', sk: `${this.prefix}${parts + i}` } } }));
+    const deletes = Array.from({ length: Math.max(0, this.parts - parts) }, (_, i): WriteRequest => ({ DeleteRequest: { Key: { pk: 'STATE', sk: `${this.prefix}${parts + i}` } } }));
     await this.batch([...puts, ...deletes], fence);
     this.parts = parts;
   }
 
   async clear(fence: () => void): Promise<void> {
     const n = Math.max(this.parts, 1);
-    await this.batch(Array.from({ length: n }, (_, i) => ({ DeleteRequest: { Key: { pk: 'STATE', sk: `${this.prefix}${i}` } } })), fence);
+    await this.batch(Array.from({ length: n }, (_, i): WriteRequest => ({ DeleteRequest: { Key: { pk: 'STATE', sk: `${this.prefix}${i}` } } })), fence);
     this.parts = 0;
   }
 
-  private async batch(requests: unknown[], fence: () => void): Promise<void> {
-    for (let i = 0; i < requests.length; i += 25) {
-      let pending: Record<string, unknown[]> | undefined = { [this.tableName]: requests.slice(i, i + 25) };
-      for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
-        fence();
-        const r = await this.doc.send(new BatchWriteCommand({ RequestItems: pending as never }));
-        pending = r.UnprocessedItems as typeof pending;
-        if (pending && Object.keys(pending).length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-      }
-    }
+  private async batch(requests: WriteRequest[], fence: () => void): Promise<void> {
+    await batchWriteAll(this.doc, this.tableName, requests, { parallel: 1, fence });
   }
 }

@@ -41,9 +41,11 @@ export function txtText(value: string): string {
 }
 
 /**
- * A string whose plain comparison is the canonical DNS order of names (labels compared right to
- * left, a wildcard label as Route 53's \052): the labels reversed, joined by NUL, which sorts below
- * every label character, so a name sorts before the names below it.
+ * A string whose plain comparison orders names label by label from the right (a wildcard label
+ * written as \052), the labels reversed and joined by NUL, which sorts below every label
+ * character, so a name sorts before the names below it. It only groups related names (change
+ * batches, zone files): it is NOT the order ListResourceRecordSets lists in (that sorts `*` as the
+ * raw ASCII 42), and nothing may assume it is (see Route53Zone.readNames).
  */
 export function nameSortKey(name: string): string {
   return name
@@ -54,7 +56,7 @@ export function nameSortKey(name: string): string {
     .join('\u0000');
 }
 
-/** Canonical DNS order (labels compared right to left), which Route 53 also uses for listing. */
+/** Names compared with nameSortKey (for grouping, not Route 53's listing order). */
 export function compareNames(a: string, b: string): number {
   const x = nameSortKey(a);
   const y = nameSortKey(b);

@@ -68,10 +68,10 @@ export function coalesceRegions(regions: Iterable<Network>): Network[] {
   return out;
 }
 
-async function currentInScope(zone: Route53Zone, cfg: ZoneConfig, plans: readonly RegionPlan[]): Promise<RRSet[]> {
+async function currentInScope(zone: Route53Zone, cfg: ZoneConfig, plans: readonly RegionPlan[], deadline?: number): Promise<RRSet[]> {
   const roots = plans.flatMap((p) => p.scope.subtrees.map((s) => s.root));
   const names = plans.flatMap((p) => p.scope.names);
-  const found = await zone.readNames(roots, names);
+  const found = await zone.readNames(roots, names, { deadline });
   return found.filter((r) => plans.some((p) => inScope(p.scope, r.name, cfg.zone)));
 }
 
@@ -218,7 +218,7 @@ async function zoneReadSync(
   report.desiredRRSets = desired.size;
   lap('plan');
   report.zoneReads++;
-  const current = await currentInScope(deps.zone, deps.cfg, plans);
+  const current = await currentInScope(deps.zone, deps.cfg, plans, opts.deadline);
   const changes = diffRRSets(current, desired.values());
   lap('readZone');
   await applyChanges(deps.zone, changes, report, opts);
@@ -344,7 +344,7 @@ async function applyBatch(zone: Route53Zone, batch: readonly Change[], report: C
   report.zoneReads++;
   const keys = new Set(batch.map((c) => rrsetKey(c.rrset)));
   const names = [...new Set(batch.map((c) => c.rrset.name))];
-  const current = (await zone.readNames([], names)).filter((r) => keys.has(rrsetKey(r)));
+  const current = (await zone.readNames([], names, { deadline: opts.deadline })).filter((r) => keys.has(rrsetKey(r)));
   const wanted = batch.filter((c) => c.action !== 'DELETE').map((c) => c.rrset);
   for (const b of packBatches(diffRRSets(current, wanted))) await send(zone, b, report, opts);
 }

@@ -1,9 +1,10 @@
-// The canonical DNS name order Route 53 lists in, and the sort key that implements it.
+// The name order used to group changes and zone-file lines, and the sort key that implements it
+// (not Route 53's listing order, which sorts `*` as the raw ASCII 42: nothing relies on that).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareNames, nameSortKey } from '../../lambdas/core/rrset.js';
 
-/** The order as RFC 4034 §6.1 / Route 53 define it, label by label from the right. */
+/** Label by label from the right, a wildcard label as its written form \\052. */
 function reference(a: string, b: string): number {
   const la = a.replace(/\.$/, '').split('.').reverse();
   const lb = b.replace(/\.$/, '').split('.').reverse();

@@ -7,7 +7,7 @@ import { Journal } from '../../lambdas/adapters/journal.js';
 import { ListingsTable } from '../../lambdas/adapters/listings-table.js';
 import { PublishedTable } from '../../lambdas/adapters/published-table.js';
 import { SyncIntent } from '../../lambdas/adapters/sync-intent.js';
-import { Route53Zone } from '../../lambdas/adapters/route53-zone.js';
+import { ROUTE53_CLIENT_CONFIG, Route53Zone } from '../../lambdas/adapters/route53-zone.js';
 import { ZoneLock, type ZoneLockOptions } from '../../lambdas/adapters/zone-lock.js';
 import { rrsetKey, type RRSet } from '../../lambdas/core/rrset.js';
 import { parseNetwork } from '../../lambdas/core/ip.js';
@@ -90,10 +90,9 @@ export async function startSyncEnv(
     endpoint: r53.endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-    // As the Lambdas' client (ROUTE53_CLIENT_CONFIG), with a shorter timeout so injected timeouts
-    // cost the tests little.
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: opts.requestTimeoutMs ?? 2_000, throwOnRequestTimeout: true },
+    // As the Lambdas' client, with a shorter timeout so injected timeouts cost the tests little.
+    ...ROUTE53_CLIENT_CONFIG,
+    requestHandler: { ...ROUTE53_CLIENT_CONFIG.requestHandler, connectionTimeout: 1_000, requestTimeout: opts.requestTimeoutMs ?? 2_000 },
   });
   const table = new ListingsTable(doc, names.listings);
   const journal = new Journal(doc, names.journal);
