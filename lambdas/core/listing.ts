@@ -58,8 +58,14 @@ export interface ZoneConfig {
 export const MAX_REASON_LENGTH = 200;
 export const MAX_TEMPLATE_LENGTH = 200;
 export const MAX_SOURCE_LENGTH = 100;
-/** rbldnsd cuts TXT at 254 bytes; both outputs use the same cut so they answer alike. */
+/**
+ * The longest TXT text, counted as written in the rbldnsd data file (see rbldnsdText): rbldnsd keeps
+ * at most 255 bytes of the text as written and answers at most 254 bytes after undoing its escapes,
+ * so a text within 254 bytes as written reaches mirrors whole, exactly as the zone answers it.
+ */
 export const MAX_TXT_BYTES = 254;
+/** The longest network text ({ip} in a template): a full IPv6 address with its prefix length. */
+export const MAX_NETWORK_TEXT = 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ff00/120'.length;
 export const TEST_POINT_REASON = 'RFC 5782 test point';
 
 /** The RFC 5782 test points live here: nothing in 127.0.0.0/8 can be listed or excluded. */
@@ -135,6 +141,16 @@ export function validateZoneConfig(cfg: ZoneConfig): ZoneConfig {
     if (unknown.length > 0) {
       throw new InputError(`lists[${i}].txtTemplate has unknown placeholder {${unknown[0]}}`, `lists[${i}].txtTemplate`);
     }
+    // The template's own text must fit in a TXT record as written in the rbldnsd file, {ip} at its
+    // longest; what is left is the room for the reason (a longer reason is cut, alike everywhere).
+    const fixed = rbldnsdText(fillTemplate(l, { ip: 'x'.repeat(MAX_NETWORK_TEXT), reason: '' }).trim()).length;
+    if (fixed > MAX_TXT_BYTES) {
+      throw new InputError(
+        `lists[${i}].txtTemplate is ${fixed} bytes as written in the rbldnsd file (each "$" is written "$$", a leading "=" as "=="; ` +
+          `{ip} counted at its longest, ${MAX_NETWORK_TEXT} characters, {reason} empty): at most ${MAX_TXT_BYTES} fit in a TXT record`,
+        `lists[${i}].txtTemplate`,
+      );
+    }
     if (names.has(l.name)) throw new InputError(`list ${l.name} is configured twice`, `lists[${i}].name`);
     if (codes.has(l.code)) throw new InputError(`return code ${l.code} is used by two lists`, `lists[${i}].code`);
     names.add(l.name);
@@ -147,8 +163,31 @@ export function validateZoneConfig(cfg: ZoneConfig): ZoneConfig {
     if (!Number.isInteger(v) || v < min || v > max) throw new InputError(`${field} must be an integer in ${min}..${max}`, field);
   }
   if (cfg.nameservers.length === 0) throw new InputError('at least one name server is needed', 'nameservers');
+  checkNameserversOutsideZone(cfg);
   if (cfg.ipv4ViaIpv6 !== undefined && typeof cfg.ipv4ViaIpv6 !== 'boolean') throw new InputError('ipv4ViaIpv6 must be true or false', 'ipv4ViaIpv6');
   return cfg;
+}
+
+/**
+ * Refuses a name server at or below the zone apex. It would need an address record (glue) inside
+ * the zone, and the zone holds listing records only: the Route 53 zone's writers may write nothing
+ * else (their IAM name condition), and an address that rbldnsd mirrors served (it can, from a
+ * generic dataset) would be one more name where they answer differently from Route 53. Without glue
+ * named-checkzone refuses the zone and rbldnsd warns "no glue record(s)". A name server outside the
+ * zone needs nothing of it.
+ */
+export function checkNameserversOutsideZone(cfg: Pick<ZoneConfig, 'zone' | 'nameservers'>): void {
+  cfg.nameservers.forEach((ns, i) => {
+    const name = String(ns).trim().toLowerCase().replace(/\.$/, '');
+    if (name === cfg.zone || name.endsWith(`.${cfg.zone}`)) {
+      throw new InputError(
+        `nameservers[${i}] ${JSON.stringify(ns)} is inside the zone ${cfg.zone}: it would need an address record (glue) in the zone, ` +
+          'which the zone does not carry (named-checkzone refuses such a zone; rbldnsd warns "no glue record(s)"). ' +
+          'Use name servers outside the zone, e.g. ns1.example.net',
+        `nameservers[${i}]`,
+      );
+    }
+  });
 }
 
 /** Refuses networks that may never be listed: the test-point range and the IPv6 views of IPv4. */
@@ -221,23 +260,58 @@ export function findList(cfg: ZoneConfig, name: string): ListDef | undefined {
   return cfg.lists.find((l) => l.name === name);
 }
 
-/** The text a listing answers with: the template filled in, printable ASCII, cut to 254 bytes. */
-export function renderTxt(list: ListDef, listing: Pick<Listing, 'network' | 'reason'>): string {
-  const filled = list.txtTemplate.replace(/\{(list|reason|ip|code)\}/g, (_m, key: string) => {
+function fillTemplate(list: ListDef, values: { ip: string; reason: string }): string {
+  return list.txtTemplate.replace(/\{(list|reason|ip|code)\}/g, (_m, key: string) => {
     switch (key) {
       case 'list':
         return list.name;
       case 'reason':
-        return listing.reason;
+        return values.reason;
       case 'ip':
-        return formatNetwork(listing.network);
+        return values.ip;
       default:
         return list.code;
     }
   });
+}
+
+/**
+ * A TXT text as written in an rbldnsd data file. rbldnsd replaces "$" by the queried address and
+ * "$$" by "$" (rbldnsd(8), "Resulting A values and TXT templates"), so every "$" is doubled; and it
+ * drops one leading "=" (the mark that turns its base template off), so a leading "=" is doubled too.
+ */
+export function rbldnsdText(text: string): string {
+  const escaped = text.replace(/\$/g, '$$$$');
+  return escaped.startsWith('=') ? `=${escaped}` : escaped;
+}
+
+/**
+ * The longest start of `text` that fits in `max` bytes as written in the rbldnsd file (each "$" and
+ * a leading "=" count twice). rbldnsd cuts the written text at 255 bytes before undoing "$$", so a
+ * cut there could split "$$" and leave a lone "$", answered as the queried address: cutting here,
+ * on whole characters, keeps the zone and the mirrors answering the same text.
+ */
+export function fitTxt(text: string, max = MAX_TXT_BYTES): string {
+  let written = 0;
+  let i = 0;
+  for (; i < text.length; i++) {
+    const cost = text[i] === '$' || (i === 0 && text[i] === '=') ? 2 : 1;
+    if (written + cost > max) break;
+    written += cost;
+  }
+  return text.slice(0, i);
+}
+
+/**
+ * The text a listing answers with, in the zone and on mirrors alike: the template filled in,
+ * printable ASCII, trimmed (rbldnsd drops leading and trailing spaces), and cut to at most 254 bytes
+ * as written in the rbldnsd file (fitTxt).
+ */
+export function renderTxt(list: ListDef, listing: Pick<Listing, 'network' | 'reason'>): string {
+  const filled = fillTemplate(list, { ip: formatNetwork(listing.network), reason: listing.reason });
   // Defence in depth: whatever got through, only printable ASCII reaches DNS.
-  const safe = filled.replace(/[^\x20-\x7e]/g, '?');
-  return safe.slice(0, MAX_TXT_BYTES).trim();
+  const safe = filled.replace(/[^\x20-\x7e]/g, '?').trim();
+  return fitTxt(safe).trimEnd();
 }
 
 /** One synthetic test-point listing per list (127.0.0.2, and through it ::ffff:7f00:2). */

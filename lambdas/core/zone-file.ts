@@ -1,13 +1,15 @@
 // Planned rrsets -> a standard master file (RFC 1035), e.g. for BIND or NSD. Route 53's value
 // syntax for A, TXT and CAA is the master-file syntax, so values are written as they are.
-import type { ZoneConfig } from './listing.js';
+import { checkNameserversOutsideZone, type ZoneConfig } from './listing.js';
 import { compareNames, type RRSet } from './rrset.js';
 
 function fqdn(name: string): string {
   return name.endsWith('.') ? name : `${name}.`;
 }
 
+/** The zone as a master file. Name servers must lie outside the zone: it carries no glue (see listing.ts). */
 export function* zoneFileLines(cfg: ZoneConfig, serial: number, rrsets: Iterable<RRSet>): Generator<string> {
+  checkNameserversOutsideZone(cfg);
   const apex = `${cfg.zone}.`;
   const hostmaster = fqdn(cfg.hostmaster.replace('@', '.'));
   yield `$ORIGIN ${apex}\n`;

@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareNetworks, queryName } from '../../lambdas/core/ip.js';
-import type { Listing } from '../../lambdas/core/listing.js';
+import { compareNetworks, formatNetwork, parseNetwork, queryName } from '../../lambdas/core/ip.js';
+import { type ListDef, type Listing, renderTxt, validateZoneConfig, type ZoneConfig } from '../../lambdas/core/listing.js';
 import { renderRbldnsd } from '../../lambdas/core/rbldnsd-render.js';
 import { answerFor, effectiveListings } from '../../lambdas/core/semantics.js';
 import { zoneFile } from '../../lambdas/core/zone-file.js';
 import { planZone } from '../../lambdas/core/zone-plan.js';
 import { CFG, listingArb } from '../core/arbitraries.js';
+import { txtTemplateArb, txtTextArb } from '../core/rbldnsd-txt.js';
 import { startBind } from '../support/dns/bind.js';
 import { probeAddresses } from '../support/probes.js';
 import { answerSet, digBatch } from '../support/dns/dig.js';
@@ -98,5 +99,129 @@ describe('planned zone in BIND and rendered file in rbldnsd answer alike and as 
     const tp1 = queries.findIndex((q) => q.name === `1.0.0.127.${CFG.zone}`);
     expect(answerSet(fromBind[tp1]!).listed).toBe(false);
     expect(answerSet(fromRbl[tp1]!).listed).toBe(false);
+  });
+});
+
+// Issue 11 item 3: rbldnsd cuts the text as written in its file at 255 bytes before undoing "$$",
+// and drops a leading "=". Every text must reach the mirrors exactly as the zone answers it.
+describe('TXT texts with $, quotes, backslashes and "=": the zone (BIND) and rbldnsd answer the same text', () => {
+  interface Case {
+    list: string;
+    network: string;
+    reason: string;
+  }
+
+  /** Loads the planned zone into BIND and the rendered file into rbldnsd; both TXT answers per case. */
+  async function serveBoth(cfg: ZoneConfig, cases: readonly Case[]) {
+    const listings: Listing[] = cases.map((c) => ({
+      list: c.list,
+      network: parseNetwork(c.network, { maxWidth4: 0, maxWidth6: 0 }),
+      reason: c.reason,
+      source: 't',
+      createdAt: 't',
+      updatedAt: 't',
+      exclusion: false,
+    }));
+    const dir = await mkdtemp(join(tmpdir(), 'dnsbl-txt-'));
+    const bind = await startBind({ zone: cfg.zone, zoneFileText: zoneFile(cfg, 1, planZone(cfg, effectiveListings(cfg, listings, NOW))) });
+    try {
+      let text = '';
+      for await (const chunk of renderRbldnsd(cfg, { serial: 1, nowSeconds: NOW }, (list, family) =>
+        listings.filter((l) => l.list === list.name && l.network.family === family).sort((a, b) => compareNetworks(a.network, b.network)),
+      )) text += chunk;
+      const file = join(dir, 'bl.combined');
+      await writeFile(file, text);
+      // "TXT RR truncated to 255 bytes" would be a warning here.
+      const check = await checkRbldnsdFile(cfg.zone, 'combined', file);
+      const rbl = await startRbldnsd({ zone: cfg.zone, files: [{ type: 'combined', path: file }] });
+      try {
+        // Query an address inside each network (not its first: a range answers for all of it).
+        const names = listings.map((l) => queryName(l.network.family, l.network.start + (l.network.prefix < (l.network.family === 4 ? 32 : 128) ? 5n : 0n), cfg.zone));
+        const queries = names.map((name) => ({ name, type: 'TXT' as const }));
+        const [fromBind, fromRbl] = await Promise.all([digBatch(bind.port, queries), digBatch(rbl.port, queries)]);
+        return {
+          warnings: [...check.warnings, ...rbl.warnings],
+          results: listings.map((l, i) => ({
+            network: formatNetwork(l.network),
+            reason: l.reason,
+            template: cfg.lists.find((x) => x.name === l.list)!.txtTemplate,
+            expected: [renderTxt(cfg.lists.find((x) => x.name === l.list)!, l)],
+            zone: fromBind[i]!.answers,
+            mirror: fromRbl[i]!.answers,
+          })),
+        };
+      } finally {
+        await rbl.stop();
+      }
+    } finally {
+      await bind.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  const differing = (results: Awaited<ReturnType<typeof serveBoth>>['results']) =>
+    results.filter((r) => JSON.stringify(r.zone) !== JSON.stringify(r.expected) || JSON.stringify(r.mirror) !== JSON.stringify(r.expected));
+
+  it('a reason of 120 "$" and texts starting with "=": both answer the text the semantics give', async () => {
+    const cases: Case[] = [
+      { list: 'spam', network: '192.0.2.13', reason: '$'.repeat(120) },
+      { list: 'proxy', network: '192.0.2.14', reason: '$'.repeat(200) },
+      { list: 'proxy', network: '192.0.2.15', reason: '=' },
+      { list: 'proxy', network: '192.0.2.16', reason: '==x' },
+      { list: 'proxy', network: '192.0.2.17', reason: '=$ $1 $= "q" \\ #x ;y' },
+      { list: 'spam', network: '2001:db8:ffff:ffff:ffff:ffff:ffff:ff00/120', reason: `${'$'.repeat(99)}x` },
+      { list: 'dul', network: '192.0.2.18', reason: 'a'.repeat(200) },
+    ];
+    const { warnings, results } = await serveBoth(CFG, cases);
+    expect(warnings).toEqual([]);
+    expect(differing(results)).toEqual([]);
+    // The issue's case: 120 "$" is cut in both to the same text, never followed by the address.
+    expect(results[0]!.mirror[0]).toMatch(/^Listed in spam: \$+$/);
+  });
+
+  it('for hundreds of random templates and reasons (fast-check; one BIND and one rbldnsd load per run)', async () => {
+    const LISTS = 12;
+    const batch = fc.record({
+      templates: fc.array(txtTemplateArb, { minLength: LISTS, maxLength: LISTS }),
+      reasons: fc.array(txtTextArb, { minLength: 240, maxLength: 240 }),
+    });
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(batch, async ({ templates, reasons }) => {
+        runs++;
+        const lists: ListDef[] = templates.map((t, i) => {
+          const list = { name: `l${i}`, code: `127.0.1.${i + 2}`, txtTemplate: t };
+          try {
+            validateZoneConfig({ ...CFG, lists: [list] });
+            return list;
+          } catch {
+            return { ...list, txtTemplate: '{reason} $ {ip}' }; // a template the config would refuse
+          }
+        });
+        const cfg: ZoneConfig = validateZoneConfig({ ...CFG, lists });
+        const cases: Case[] = reasons.map((reason, i) => ({
+          list: `l${i % LISTS}`,
+          network:
+            i % 3 === 0
+              ? `198.18.${i >> 8}.${i & 255}`
+              : i % 3 === 1
+                ? `2001:db8:ffff:ffff:ffff:ffff:ffff:${(i + 0x100).toString(16)}`
+                : `2001:db8:ffff:ffff:ffff:ffff:${(i + 0x100).toString(16)}:ff00/120`,
+          reason,
+        }));
+        const { warnings, results } = await serveBoth(cfg, cases);
+        expect(warnings).toEqual([]);
+        expect(differing(results).slice(0, 5)).toEqual([]);
+      }),
+      {
+        numRuns: 5,
+        endOnFailure: true,
+        // The failing batch is hundreds of texts: report the assertion (which names the texts that differ), not the batch.
+        asyncReporter: async (d) => {
+          if (d.failed) throw d.errorInstance instanceof Error ? d.errorInstance : new Error(String(d.errorInstance));
+        },
+      },
+    );
+    expect(runs).toBe(5);
   });
 });
