@@ -1,6 +1,7 @@
 // Reads the app's configuration from CDK context (cdk.json, `-c key=value`) and an optional JSON
-// config file (context `dnsbl:config`). Keys a config file defines win over context values (cdk.json
-// always carries a placeholder zone name); context fills in the rest.
+// config file (context `dnsbl:config`). Keys a config file defines win over context values; context
+// fills in the rest. cdk.json names no zone on purpose: a deploy that does not say which zone it is
+// for fails (ConfigError) instead of creating a zone for a placeholder name.
 //
 //   npx cdk deploy -c dnsbl:zoneName=bl.example.org -c dnsbl:alarmEmail=ops@example.org
 //   npx cdk deploy -c dnsbl:config=dnsbl.config.json
@@ -40,6 +41,12 @@ const FILE_KEYS = new Set([
   'mirrorAccountIds', 'exportDomain', 'exportWebAclArn', 'apiWebAclArn', 'stackName',
 ]);
 
+/** What a deploy without a configured zone says (bin/app.ts prints it and exits 1). */
+export const NO_ZONE_MESSAGE =
+  `no DNSBL zone configured (cdk.json names none on purpose). Say which zone to deploy: ` +
+  `npx cdk deploy -c ${CONTEXT.zoneName}=bl.example.org (your zone), or put "zoneName" in a JSON file ` +
+  `and pass it with -c ${CONTEXT.config}=dnsbl.config.json (see README "Deploy to AWS")`;
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -57,7 +64,7 @@ export function loadAppConfig(get: Get, readFile: (file: string) => string = (f)
   };
 
   const zoneName = optString(pick('zoneName', CONTEXT.zoneName), 'zoneName');
-  if (!zoneName) throw new ConfigError(`no zone name: set context ${CONTEXT.zoneName} or "zoneName" in the ${CONTEXT.config} file`);
+  if (!zoneName) throw new ConfigError(NO_ZONE_MESSAGE);
   const lists = parseLists(pick('lists', CONTEXT.lists));
   const publisher: DnsblPublisherProps = {
     zoneName,

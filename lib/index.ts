@@ -16,6 +16,6 @@ export {
   type NagAcknowledgement,
 } from './dnsbl-publisher.js';
 export { DnsblStack, type DnsblStackProps } from './dnsbl-stack.js';
-export { CONTEXT, ConfigError, loadAppConfig, parseLists, type DnsblAppConfig } from './config.js';
+export { CONTEXT, ConfigError, loadAppConfig, NO_ZONE_MESSAGE, parseLists, type DnsblAppConfig } from './config.js';
 export { createApp, type CreateAppOptions } from './app.js';
 export type { ListDef, ZoneConfig } from '../lambdas/core/listing.js';

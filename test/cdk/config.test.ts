@@ -73,6 +73,7 @@ describe('loadAppConfig', () => {
 
   it('refuses a missing zone and malformed values', () => {
     expect(() => loadAppConfig(contextOf({}))).toThrow(ConfigError);
+    expect(() => loadAppConfig(contextOf({ 'dnsbl:zoneName': '', 'dnsbl:hostedZoneId': '' }))).toThrow(/-c dnsbl:zoneName=.*-c dnsbl:config=/);
     const withFile = (content: string) => () =>
       loadAppConfig(contextOf({ 'dnsbl:config': 'c.json' }), () => content);
     expect(withFile(`{"zoneName":"${ZONE}","ipv4ViaIpv6":"no"}`)).toThrow(/ipv4ViaIpv6 must be true or false/);
@@ -100,6 +101,13 @@ describe('DnsblPublisher validation', () => {
   it('keeps public sender endpoints as an extension point only', () => {
     const stack = new Stack(new App({ context: NO_BUNDLING }), 'S');
     expect(() => new DnsblPublisher(stack, 'D', { zoneName: ZONE, publicApi: true })).toThrow(/not implemented yet/);
+  });
+
+  it('refuses name servers inside the zone (no glue in the zone) with the reason and what to use instead', () => {
+    const stack = new Stack(new App({ context: NO_BUNDLING }), 'S');
+    expect(() => new DnsblPublisher(stack, 'D', { zoneName: ZONE, nameservers: ['ns1.example.net', `ns2.${ZONE}`] })).toThrow(
+      /invalid zone configuration: nameservers\[1\] "ns2\.bl\.example\.org" is inside the zone bl\.example\.org: it would need an address record \(glue\).*Use name servers outside the zone/,
+    );
   });
 
   it('refuses bad mirror account ids', () => {
@@ -258,25 +266,47 @@ describe('cdk-nag reporting through the Validations API', () => {
 });
 
 describe('bin/app.ts', () => {
-  it('synthesizes as the CDK CLI runs it (cdk.json context, cdk-nag on, bundling skipped)', () => {
-    const outdir = mkdtempSync(path.join(tmpdir(), 'dnsbl-bin-'));
-    const cdkJson = JSON.parse(readFileSync(path.join(REPO, 'cdk.json'), 'utf8'));
-    expect(cdkJson.app).toBe('npx tsx bin/app.ts');
+  const runApp = (context: Record<string, unknown>, outdir: string) =>
     execFileSync(path.join(REPO, 'node_modules/.bin/tsx'), ['bin/app.ts'], {
       cwd: REPO,
       env: {
         ...process.env,
         NODE_ENV: 'production',
         CDK_OUTDIR: outdir,
-        CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJson.context, ...NO_BUNDLING }),
+        CDK_CONTEXT_JSON: JSON.stringify({ ...context, ...NO_BUNDLING }),
         CDK_VALIDATION: 'false',
       },
       stdio: 'pipe',
       timeout: 120_000,
     });
+
+  it('synthesizes as the CDK CLI runs it (cdk.json context plus -c dnsbl:zoneName, cdk-nag on, bundling skipped)', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'dnsbl-bin-'));
+    const cdkJson = JSON.parse(readFileSync(path.join(REPO, 'cdk.json'), 'utf8'));
+    expect(cdkJson.app).toBe('npx tsx bin/app.ts');
+    runApp({ ...cdkJson.context, 'dnsbl:zoneName': 'bl.deploy-test.example' }, outdir);
     const manifest = JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
-    const stackName = `Dnsbl-${String(cdkJson.context['dnsbl:zoneName']).replace(/\./g, '-')}`;
+    const stackName = 'Dnsbl-bl-deploy-test-example';
     expect(Object.keys(manifest.artifacts)).toContain(stackName);
     expect(existsSync(path.join(outdir, `${stackName}.template.json`))).toBe(true);
+  });
+
+  it('refuses to deploy without a configured zone (cdk.json names none) and says how to set one', () => {
+    const cdkJson = JSON.parse(readFileSync(path.join(REPO, 'cdk.json'), 'utf8'));
+    expect(cdkJson.context).not.toHaveProperty('dnsbl:zoneName');
+    const outdir = mkdtempSync(path.join(tmpdir(), 'dnsbl-bin-'));
+    let failure: { status: number | null; stderr: Buffer } | undefined;
+    try {
+      runApp(cdkJson.context, outdir);
+    } catch (e) {
+      failure = e as { status: number | null; stderr: Buffer };
+    }
+    expect(failure?.status).toBe(1);
+    const stderr = failure!.stderr.toString();
+    expect(stderr).toContain('no DNSBL zone configured');
+    expect(stderr).toContain('-c dnsbl:zoneName=');
+    expect(stderr).toContain('-c dnsbl:config=');
+    expect(stderr).not.toMatch(/at .*\.ts:\d+/); // a message, not a stack trace
+    expect(existsSync(path.join(outdir, 'manifest.json'))).toBe(false);
   });
 });
