@@ -2,59 +2,31 @@
 // trusted to be complete. When a repair from the message does not clear the refusal, the request's
 // names are read and diffed against reality, instead of repairing round after round.
 import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { marshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listingKey, toItem } from '../../lambdas/adapters/listing-item.js';
 import type { Route53Zone } from '../../lambdas/adapters/route53-zone.js';
 import { ZoneLock } from '../../lambdas/adapters/zone-lock.js';
-import type { Listing } from '../../lambdas/core/listing.js';
 import { createStreamSyncHandler } from '../../lambdas/handlers/stream-sync.js';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
-import { L, startSyncEnv, type SyncEnv, zoneDiff } from './sync-env.js';
+import { L, overriding, startSyncEnv, streamRecord, type SyncEnv, useDynamoDbLocal, zoneDiff } from './sync-env.js';
 
 const now = () => Date.now() / 1000;
 
-let ddb: DynamoDbLocal;
-beforeAll(async () => {
-  ddb = await startDynamoDbLocal();
-});
-afterAll(async () => {
-  await ddb?.stop();
-});
-
-function insert(l: Listing, seq: string): DynamoDBRecord {
-  const key = listingKey(l.list, l.network);
-  return {
-    eventID: seq, eventName: 'INSERT', eventSource: 'aws:dynamodb', awsRegion: 'us-east-1',
-    dynamodb: {
-      Keys: { pk: { S: key.pk }, sk: { S: key.sk } }, SequenceNumber: seq, StreamViewType: 'NEW_AND_OLD_IMAGES',
-      NewImage: marshall(toItem(l, 1), { removeUndefinedValues: true }) as never,
-    },
-  };
-}
+const ddb = useDynamoDbLocal();
 
 /** A zone whose refusals name only their first problem (a message Route 53 did not promise to make complete). */
 function terse(zone: Route53Zone, seen: string[]): Route53Zone {
-  return new Proxy(zone, {
-    get(target, prop, receiver) {
-      if (prop === 'apply') {
-        return async (...args: Parameters<Route53Zone['apply']>) => {
-          try {
-            return await target.apply(...args);
-          } catch (e) {
-            const err = e as Error;
-            seen.push(err.message);
-            if (err.name === 'InvalidChangeBatch') {
-              const first = /Tried to [^\]]*\][^,\]]*/.exec(err.message);
-              err.message = first ? `[${first[0]}]` : err.message;
-            }
-            throw err;
-          }
-        };
+  return overriding(zone, {
+    apply: async (...args) => {
+      try {
+        return await zone.apply(...args);
+      } catch (e) {
+        const err = e as Error;
+        seen.push(err.message);
+        if (err.name === 'InvalidChangeBatch') {
+          const first = /Tried to [^\]]*\][^,\]]*/.exec(err.message);
+          err.message = first ? `[${first[0]}]` : err.message;
+        }
+        throw err;
       }
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
     },
   });
 }
@@ -62,7 +34,7 @@ function terse(zone: Route53Zone, seen: string[]): Route53Zone {
 describe('refused requests', () => {
   let env: SyncEnv;
   beforeAll(async () => {
-    env = await startSyncEnv({ ddb, r53: { throttle: false }, noPoller: true });
+    env = await startSyncEnv({ ddb: ddb(), r53: { throttle: false }, noPoller: true });
   });
   afterAll(async () => env?.stop());
 
@@ -73,7 +45,7 @@ describe('refused requests', () => {
       zone: terse(env.zone, seen),
       lock: new ZoneLock((env.table as unknown as { doc: ConstructorParameters<typeof ZoneLock>[0] }).doc, env.names.journal, env.cfg.zone),
     });
-    expect((await handler({ Records: [insert(L('spam', '192.0.2.1'), '1')] })).batchItemFailures).toEqual([]);
+    expect((await handler({ Records: [streamRecord(L('spam', '192.0.2.1'), 'INSERT', '1')] })).batchItemFailures).toEqual([]);
     // Behind the publisher's back: the names the next batch creates exist already (with other
     // values), and a record it deletes has other values than planned.
     const hosts = [11, 12, 13, 14, 15, 16].map((i) => L('spam', `198.51.100.${i}`, { reason: 'planned' }));
@@ -87,10 +59,9 @@ describe('refused requests', () => {
     }));
     for (const h of hosts) await env.table.put(h, null);
     await env.table.delete('spam', L('spam', '192.0.2.1').network);
-    const remove: DynamoDBRecord = { ...insert(L('spam', '192.0.2.1'), '9'), eventName: 'REMOVE' };
-    delete remove.dynamodb!.NewImage;
+    const remove = streamRecord(L('spam', '192.0.2.1'), 'REMOVE', '9');
     const before = { ...env.zone.stats };
-    const r = await handler({ Records: [...hosts.map((h, i) => insert(h, String(10 + i))), remove] });
+    const r = await handler({ Records: [...hosts.map((h, i) => streamRecord(h, 'INSERT', String(10 + i))), remove] });
     expect(r.batchItemFailures).toEqual([]);
     expect(seen.length).toBeGreaterThan(0); // it was refused
     expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);

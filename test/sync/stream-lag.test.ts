@@ -6,24 +6,17 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNetwork } from '../../lambdas/core/ip.js';
 import { reconcileZone } from '../../lambdas/services/reconcile.js';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
 import { networkArb } from '../core/arbitraries.js';
-import { drain, L, startSyncEnv, type SyncEnv, zoneDiff } from './sync-env.js';
+import { drain, L, startSyncEnv, type SyncEnv, useDynamoDbLocal, zoneDiff } from './sync-env.js';
 
 const now = () => Date.now() / 1000;
 
-let ddb: DynamoDbLocal;
-beforeAll(async () => {
-  ddb = await startDynamoDbLocal();
-});
-afterAll(async () => {
-  await ddb?.stop();
-});
+const ddb = useDynamoDbLocal();
 
 describe('stream sync with the table ahead of the stream', () => {
   let env: SyncEnv;
   beforeAll(async () => {
-    env = await startSyncEnv({ ddb, r53: { throttle: false, maxRRSetsPerZone: 1_000_000 }, noPoller: true, chunkRegions: 3 });
+    env = await startSyncEnv({ ddb: ddb(), r53: { throttle: false, maxRRSetsPerZone: 1_000_000 }, noPoller: true, chunkRegions: 3 });
   });
   afterAll(async () => env?.stop());
 

@@ -2,7 +2,10 @@
 // handler invoked by the poller exactly as Lambda's event source mapping would.
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { afterAll, beforeAll } from 'vitest';
+import { listingKey, toItem } from '../../lambdas/adapters/listing-item.js';
 import { Journal } from '../../lambdas/adapters/journal.js';
 import { ListingsTable } from '../../lambdas/adapters/listings-table.js';
 import { PublishedTable } from '../../lambdas/adapters/published-table.js';
@@ -220,4 +223,40 @@ export async function drain(env: SyncEnv, opts: { batchSize: number; pick?: (n: 
     await poller.stop();
   }
   return { invocations };
+}
+
+/** A stream record of `l` shaped as DynamoDB Streams delivers it (INSERT/MODIFY carry the new image). */
+export function streamRecord(l: Listing, eventName: 'INSERT' | 'MODIFY' | 'REMOVE', seq: string): DynamoDBRecord {
+  const key = listingKey(l.list, l.network);
+  return {
+    eventID: seq, eventName, eventSource: 'aws:dynamodb', awsRegion: 'us-east-1',
+    dynamodb: {
+      Keys: { pk: { S: key.pk }, sk: { S: key.sk } }, SequenceNumber: seq, StreamViewType: 'NEW_AND_OLD_IMAGES',
+      ...(eventName === 'REMOVE' ? {} : { NewImage: marshall(toItem(l, 1), { removeUndefinedValues: true }) as never }),
+    },
+  };
+}
+
+/** The zone with some of its methods replaced (to pause it, to drop a lease, to garble an answer). */
+export function overriding(zone: Route53Zone, methods: Partial<Pick<Route53Zone, 'apply' | 'apexSoa' | 'readNames'>>): Route53Zone {
+  return new Proxy(zone, {
+    get(target, prop, receiver) {
+      const own = (methods as Record<string | symbol, unknown>)[prop];
+      if (own) return own;
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+/** One DynamoDB Local for a test file: started before its tests, stopped after. */
+export function useDynamoDbLocal(): () => DynamoDbLocal {
+  let ddb: DynamoDbLocal | undefined;
+  beforeAll(async () => {
+    ddb = await startDynamoDbLocal();
+  });
+  afterAll(async () => {
+    await ddb?.stop();
+  });
+  return () => ddb!;
 }

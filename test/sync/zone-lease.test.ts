@@ -1,42 +1,20 @@
 // One writer, really (issue 10.4): the zone lease is renewed while its holder works, and every
 // write is fenced, so a writer paused past its lease sends nothing more, whatever it had planned.
-import { marshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listingKey, toItem } from '../../lambdas/adapters/listing-item.js';
 import type { Route53Zone } from '../../lambdas/adapters/route53-zone.js';
 import { ZoneLock } from '../../lambdas/adapters/zone-lock.js';
-import type { Listing } from '../../lambdas/core/listing.js';
 import { createStreamSyncHandler } from '../../lambdas/handlers/stream-sync.js';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
-import { L, startSyncEnv, type SyncEnv, zoneDiff } from './sync-env.js';
+import { L, overriding, startSyncEnv, streamRecord, type SyncEnv, useDynamoDbLocal, zoneDiff } from './sync-env.js';
 
 const now = () => Date.now() / 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let ddb: DynamoDbLocal;
-beforeAll(async () => {
-  ddb = await startDynamoDbLocal();
-});
-afterAll(async () => {
-  await ddb?.stop();
-});
-
-function insert(l: Listing, seq: string): DynamoDBRecord {
-  const key = listingKey(l.list, l.network);
-  return {
-    eventID: seq, eventName: 'INSERT', eventSource: 'aws:dynamodb', awsRegion: 'us-east-1',
-    dynamodb: {
-      Keys: { pk: { S: key.pk }, sk: { S: key.sk } }, SequenceNumber: seq, StreamViewType: 'NEW_AND_OLD_IMAGES',
-      NewImage: marshall(toItem(l, 1), { removeUndefinedValues: true }) as never,
-    },
-  };
-}
+const ddb = useDynamoDbLocal();
 
 describe('zone lease', () => {
   let env: SyncEnv;
   beforeAll(async () => {
-    env = await startSyncEnv({ ddb, r53: { throttle: false }, noPoller: true });
+    env = await startSyncEnv({ ddb: ddb(), r53: { throttle: false }, noPoller: true });
   });
   afterAll(async () => env?.stop());
 
@@ -79,18 +57,12 @@ describe('zone lease', () => {
     let pause: Promise<void> | undefined;
     let sentByA = 0;
     const pausing = (zone: Route53Zone): Route53Zone =>
-      new Proxy(zone, {
-        get(target, prop, receiver) {
-          if (prop === 'apply') {
-            return async (...args: Parameters<Route53Zone['apply']>) => {
-              if (pause) await pause;
-              const r = await target.apply(...args);
-              sentByA++;
-              return r;
-            };
-          }
-          const v = Reflect.get(target, prop, receiver);
-          return typeof v === 'function' ? v.bind(target) : v;
+      overriding(zone, {
+        apply: async (...args) => {
+          if (pause) await pause;
+          const r = await zone.apply(...args);
+          sentByA++;
+          return r;
         },
       });
     const deps = { cfg: env.cfg, table: env.table, published: env.published, intent: env.intent, nowSeconds: now };
@@ -100,16 +72,16 @@ describe('zone lease', () => {
     const handlerB = createStreamSyncHandler({ ...deps, zone: env.zone, lock: new ZoneLock(doc(), env.names.journal, env.cfg.zone, { leaseMs: 30_000 }) });
     // Both containers have checked the test points already.
     await handlerB({ Records: [] });
-    await handlerA({ Records: [insert(host, '0')] }).then(async (r) => {
+    await handlerA({ Records: [streamRecord(host, 'INSERT', '0')] }).then(async (r) => {
       expect(r.batchItemFailures).toEqual([]);
     });
 
     let resume!: () => void;
     pause = new Promise((r) => (resume = r));
     const sentBefore = sentByA;
-    const a = handlerA({ Records: [insert(range, '1')] }, { getRemainingTimeInMillis: () => 60_000 });
+    const a = handlerA({ Records: [streamRecord(range, 'INSERT', '1')] }, { getRemainingTimeInMillis: () => 60_000 });
     await sleep(200); // A holds the lease and is paused before its first zone write
-    const b = await handlerB({ Records: [insert(host, '2')] }, { getRemainingTimeInMillis: () => 60_000 });
+    const b = await handlerB({ Records: [streamRecord(host, 'INSERT', '2')] }, { getRemainingTimeInMillis: () => 60_000 });
     expect(b.batchItemFailures).toEqual([]); // B waited for A's lease to lapse, then wrote
     const appliedBefore = env.r53.stats().changesApplied;
     resume();
@@ -119,7 +91,7 @@ describe('zone lease', () => {
     expect(sentByA).toBe(sentBefore);
     expect(env.r53.stats().changesApplied).toBe(appliedBefore);
     // Redelivered (to either container), the batch converges.
-    expect((await handlerB({ Records: [insert(range, '1')] })).batchItemFailures).toEqual([]);
+    expect((await handlerB({ Records: [streamRecord(range, 'INSERT', '1')] })).batchItemFailures).toEqual([]);
     expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
   }, 60_000);
 });

@@ -10,9 +10,8 @@ import { sweepExpired } from '../../lambdas/services/sweeper.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
 import { networkArb } from '../core/arbitraries.js';
 import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Route53Zone } from '../../lambdas/adapters/route53-zone.js';
 import { ZoneLock } from '../../lambdas/adapters/zone-lock.js';
-import { drain, L, startSyncEnv, type SyncEnv, zoneDiff } from './sync-env.js';
+import { drain, L, overriding, startSyncEnv, type SyncEnv, zoneDiff } from './sync-env.js';
 
 const now = () => Date.now() / 1000;
 
@@ -164,19 +163,13 @@ describe('convergence under throttling, injected failures and crashes', () => {
       // Every 23rd request, another writer takes the lease first (as if this one had been paused
       // past it): the fence must stop the request, and the batch is retried whole.
       wrapZone: (zone) =>
-        new Proxy(zone, {
-          get(target, prop, receiver) {
-            if (prop === 'apply') {
-              return async (...args: Parameters<Route53Zone['apply']>) => {
-                if (++applies % 23 === 0) {
-                  thefts++;
-                  await stealLease(env);
-                }
-                return target.apply(...args);
-              };
+        overriding(zone, {
+          apply: async (...args) => {
+            if (++applies % 23 === 0) {
+              thefts++;
+              await stealLease(env);
             }
-            const v = Reflect.get(target, prop, receiver);
-            return typeof v === 'function' ? v.bind(target) : v;
+            return zone.apply(...args);
           },
         }),
     });
@@ -282,13 +275,7 @@ describe('reconcile and expiry sweeper', () => {
 
   it('logs and counts an apex SOA it cannot parse instead of skipping it silently', async () => {
     const warnings: string[] = [];
-    const odd = new Proxy(env.zone, {
-      get(target, prop, receiver) {
-        if (prop === 'apexSoa') return async () => ({ ttl: 900, value: 'ns-1.awsdns-00.com. hostmaster 1 7200' });
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
+    const odd = overriding(env.zone, { apexSoa: async () => ({ ttl: 900, value: 'ns-1.awsdns-00.com. hostmaster 1 7200' }) });
     const r = await reconcileZone({ cfg: env.cfg, table: env.table, published: env.published, zone: odd, nowSeconds: now, warn: (m) => warnings.push(m) });
     expect(r.soaUnparsable).toBe(true);
     expect(r.soaUpdated).toBe(false);
