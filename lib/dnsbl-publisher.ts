@@ -6,8 +6,9 @@
 //   alarms --> SNS topic (KMS-encrypted), dashboard
 //
 // Secure defaults: data retained and deletion-protected, every bucket private and TLS-only, each
-// function with its own role holding only the actions its code uses, Route 53 writes limited to
-// this zone's names and to the record types the planner writes (A, TXT, CAA).
+// function with its own role holding only the actions its code uses (test/cdk checks it against each
+// handler's call graph), Route 53 writes limited to this zone, to the names the planner writes and to
+// its record types (A, TXT, CAA).
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +66,36 @@ export const EXPORT_FUNCTION_NAME_ENV = 'EXPORT_FUNCTION_NAME';
 export const METRICS_NAMESPACE = 'DnsblPublisher';
 /** Record types the zone planner writes; Route 53 write permission is limited to them. */
 export const MANAGED_RECORD_TYPES = ['A', 'TXT', 'CAA'] as const;
+
+/**
+ * The record names the zone writers may change, as IAM StringLike patterns of the condition key
+ * route53:ChangeResourceRecordSetsNormalizedRecordNames: exactly the names the planner writes
+ * (lambdas/core/zone-plan.ts), i.e. labels of digits (IPv4 octets) or hex nibbles (IPv6, and the
+ * a-f markers), optionally a leading wildcard, always below the apex.
+ *
+ * Route 53 normalizes each name before matching: lower case, no trailing dot, and every character
+ * other than a-z, 0-9, "-", "_" and "." as a \ooo octal escape, so the wildcard label is \052
+ * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-rrset-conditions.html).
+ * StringLike has only "*" (any run, dots included) and "?" (one character), no character classes
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html),
+ * so the rule is written as both:
+ *  - `allow` (ForAllValues:StringLike): every name starts with a digit or a-f, or with the wildcard
+ *    label "\052." followed by at least one more label, and ends with ".<zone>" (never the apex);
+ *  - `forbid` (ForAllValues:StringNotLike: a negated operator with several values matches when the
+ *    value matches none of them, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html):
+ *    no letter g-z, no "_" or "-" anywhere below the apex, and no "\" but the leading one of \052.
+ * Together: below the apex, only [0-9a-f.] and one leading wildcard label. _acme-challenge, www,
+ * mail, ns1, _dmarc … are refused. (A name made of hex digits only, such as cafe.<zone>, passes:
+ * IAM cannot tell an octet label from a word of hex letters.)
+ */
+export function listingRecordNamePatterns(zoneName: string): { allow: string[]; forbid: string[] } {
+  const zone = normalizeZoneName(zoneName);
+  const first = [...'0123456789abcdef'].map((c) => `${c}*.${zone}`);
+  return {
+    allow: [...first, `\\052.*.${zone}`],
+    forbid: [...'ghijklmnopqrstuvwxyz_-'].map((c) => `*${c}*.${zone}`).concat(`?*\\*.${zone}`),
+  };
+}
 
 export const DEFAULT_TTL = 300;
 export const DEFAULT_NEGATIVE_TTL = 300;
@@ -607,7 +638,8 @@ export class DnsblPublisher extends Construct {
     const publishedArn = this.publishedTable.tableArn;
     const index = (tableArn: string, name: string) => `${tableArn}/index/${name}`;
     const LISTINGS_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-    const JOURNAL_RW = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+    // Journal: lock (conditional put, delete), state and idempotency items (get, put), audit trail (query).
+    const JOURNAL_RW = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'];
     // The zone writers also write and clear the sync intent ("STATE"/"sync-intent#<zone>#<n>") in batches.
     const JOURNAL_RW_SYNC_INTENT = [...JOURNAL_RW, 'dynamodb:BatchWriteItem'];
     // Published table: regions read with Query/BatchGetItem, the seeded marker with GetItem, the
@@ -618,18 +650,21 @@ export class DnsblPublisher extends Construct {
       fn.addToRolePolicy(new iam.PolicyStatement({ sid, actions, resources, ...(conditions ? { conditions } : {}) }));
 
     const zoneArn = this.hostedZone.hostedZoneArn;
+    // The zone writers change listing records only: the A/TXT/CAA records at the names the planner
+    // writes (listingRecordNamePatterns). ForAllValues is also true when the request carries no
+    // value at all, so Null: false requires both keys to be present
+    // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html).
+    // They read the zone with ListResourceRecordSets. Nothing calls GetChange or GetHostedZone: no
+    // code waits for a change to be INSYNC (reconcile and the canary check what the zone answers).
+    const names = listingRecordNamePatterns(zoneName);
     const route53Writer = (fn: lambda.Function) => {
       allow(fn, 'Route53ChangeListingRecordsOfThisZone', ['route53:ChangeResourceRecordSets'], [zoneArn], {
         'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': [...MANAGED_RECORD_TYPES] },
-        'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': [zoneName, `*.${zoneName}`] },
+        'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': names.allow },
+        'ForAllValues:StringNotLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': names.forbid },
+        Null: { 'route53:ChangeResourceRecordSetsRecordTypes': 'false', 'route53:ChangeResourceRecordSetsNormalizedRecordNames': 'false' },
       });
-      allow(fn, 'Route53ReadThisZone', ['route53:ListResourceRecordSets', 'route53:GetHostedZone'], [zoneArn]);
-      allow(fn, 'Route53GetChangeStatus', ['route53:GetChange'], [`arn:${Aws.PARTITION}:route53:::change/*`]);
-      this.ack(
-        fn.role!,
-        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:route53:::change/*]',
-        'route53:GetChange takes the id of a change that Route 53 generates per ChangeResourceRecordSets call, unknown in advance; it only reads whether that change is INSYNC.',
-      );
+      allow(fn, 'Route53ReadThisZone', ['route53:ListResourceRecordSets'], [zoneArn]);
     };
 
     // stream-sync: read listings, journal lock/state/sync intent, read and record the published
@@ -640,11 +675,18 @@ export class DnsblPublisher extends Construct {
     route53Writer(this.streamSyncFunction);
     allow(this.streamSyncFunction, 'StartExport', ['lambda:InvokeFunction'], [this.exportFunction.functionArn]);
 
-    // reconcile: full read of listings (parallel Scan), journal lock/state/sync intent, write the
-    // zone; scans the published table to diff it, fills it and marks it seeded.
-    allow(this.reconcileFunction, 'ListingsRead', [...LISTINGS_READ, 'dynamodb:Scan'], [listingsArn]);
+    // reconcile: full read of listings (parallel Scan, the census item), journal lock/state/sync
+    // intent, write the zone; scans the published table to diff it, fills it and marks it seeded.
+    // No point or batch reads of regions: it plans the whole zone from the scans.
+    const RECONCILE_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'];
+    allow(this.reconcileFunction, 'ListingsRead', RECONCILE_READ, [listingsArn]);
     allow(this.reconcileFunction, 'JournalLockAndState', JOURNAL_RW_SYNC_INTENT, [journalArn]);
-    allow(this.reconcileFunction, 'PublishedReadWrite', [...PUBLISHED_RW, 'dynamodb:Scan', 'dynamodb:PutItem'], [publishedArn]);
+    allow(
+      this.reconcileFunction,
+      'PublishedReadWrite',
+      [...RECONCILE_READ, 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+      [publishedArn],
+    );
     route53Writer(this.reconcileFunction);
     // Reconcile completes the prefix census of a table that predates it (one item, pk META).
     allow(this.reconcileFunction, 'ListingsPrefixCensus', ['dynamodb:UpdateItem'], [listingsArn], {
@@ -656,11 +698,12 @@ export class DnsblPublisher extends Construct {
         'route53:ChangeResourceRecordSetsRecordTypes': ['SOA'],
         'route53:ChangeResourceRecordSetsNormalizedRecordNames': [zoneName],
       },
+      Null: { 'route53:ChangeResourceRecordSetsRecordTypes': 'false', 'route53:ChangeResourceRecordSetsNormalizedRecordNames': 'false' },
     });
 
     // sweeper: expired listings from the byExpiry index, conditional delete, audit event.
     allow(this.sweeperFunction, 'ListingsQueryExpiry', ['dynamodb:Query'], [index(listingsArn, LISTINGS_GSI.byExpiry.name)]);
-    allow(this.sweeperFunction, 'ListingsDelist', ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'], [listingsArn]);
+    allow(this.sweeperFunction, 'ListingsDelist', ['dynamodb:DeleteItem'], [listingsArn]);
     allow(this.sweeperFunction, 'JournalAudit', ['dynamodb:PutItem'], [journalArn]);
     // No Route 53 access: deleting the item is enough, its stream record updates the zone.
 
@@ -689,11 +732,12 @@ export class DnsblPublisher extends Construct {
       `The export writes new serial-named objects, aliases and a manifest under ${exportPrefix} (names unknown at deploy time); it has no access to the rest of the bucket.`,
     );
 
-    // api: listings and journal read/write (audited transactions), what the zone holds now.
+    // api: listings and journal read/write (audited transactions of Put and Delete items; the prefix
+    // census with UpdateItem). What the zone answers now is asked of its DNS servers, not of Route 53.
     allow(
       this.apiFunction,
       'ListingsReadWrite',
-      [...LISTINGS_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+      [...LISTINGS_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       [listingsArn],
     );
     allow(
@@ -702,9 +746,8 @@ export class DnsblPublisher extends Construct {
       ['dynamodb:Query'],
       [index(listingsArn, LISTINGS_GSI.byList.name), index(listingsArn, LISTINGS_GSI.byExpiry.name)],
     );
-    allow(this.apiFunction, 'JournalReadWrite', [...JOURNAL_RW, 'dynamodb:ConditionCheckItem'], [journalArn]);
+    allow(this.apiFunction, 'JournalReadWrite', JOURNAL_RW, [journalArn]);
     allow(this.apiFunction, 'JournalQueryByTime', ['dynamodb:Query'], [index(journalArn, JOURNAL_GSI.byTime.name)]);
-    allow(this.apiFunction, 'Route53ReadThisZone', ['route53:ListResourceRecordSets'], [zoneArn]);
 
     // ---------------------------------------------------------------- stream -> stream-sync
     this.streamSyncFunction.addEventSource(
