@@ -55,7 +55,7 @@ export const SYNC_CFG: ZoneConfig = {
   ],
   ttl: 300,
   negativeTtl: 60,
-  nameservers: ['ns1.bl.test'],
+  nameservers: ['ns1.example.net'], // outside the zone: an in-zone one is refused (no glue; issue 11.5)
   hostmaster: 'hostmaster@bl.test',
 };
 
