@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { Journal } from '../lambdas/adapters/journal.js';
 import { ListingsTable } from '../lambdas/adapters/listings-table.js';
 import { sdkLogger } from '../lambdas/adapters/sdk-logger.js';
 import { ROUTE53_CLIENT_CONFIG, Route53Zone } from '../lambdas/adapters/route53-zone.js';
@@ -25,6 +26,7 @@ import { planZone } from '../lambdas/core/zone-plan.js';
 import { createStreamSyncHandler } from '../lambdas/handlers/stream-sync.js';
 import { STREAM_BATCH_SIZE, STREAM_BATCHING_WINDOW_MS } from '../lambdas/services/zone-sync.js';
 import { reconcileZone } from '../lambdas/services/reconcile.js';
+import { sweepExpired } from '../lambdas/services/sweeper.js';
 import { type DynamoDbLocal, ensureTables, startDynamoDbLocal } from '../local/dynamodb/dynamodb-local.js';
 import { createStreamPoller, type StreamPoller } from '../local/dynamodb/stream-poller.js';
 import type { Route53StandInOptions } from '../local/route53/index.js';
@@ -180,7 +182,7 @@ function machineCpu(): { busy: number; idle: number } {
 }
 
 const main = await environment('');
-const modes = (process.env.BENCH_SYNC_MODES ?? 'backlog,faults,live').split(',');
+const modes = (process.env.BENCH_SYNC_MODES ?? 'backlog,faults,expiry,live').split(',');
 let faultFree: { ratio: number; seconds: number } | undefined;
 if (modes.includes('backlog')) faultFree = await importAndSync(main, 'backlog (import, then sync)', pick(7), 'drain');
 if (modes.includes('faults')) {
@@ -202,6 +204,33 @@ if (modes.includes('faults')) {
   await faultyDb.stop();
 }
 if (modes.includes('live')) await importAndSync(main, 'live (sync while importing)', pick(8), 'live');
+if (modes.includes('expiry')) {
+  // A mass expiry: every listing imported by the backlog run ends at once (a trap feed's hold). The
+  // sweeper deletes them in transactions (its clock set past the expiry), the stream carries the
+  // deletions to the zone: how long until the zone holds none of them.
+  const gone = main.imported.length;
+  const t0 = performance.now();
+  const future = Date.now() / 1000 + 86_400;
+  const expiring = main.imported.map((l) => ({ ...l, expiresAt: Math.floor(future) }));
+  await Promise.all(Array.from({ length: 8 }, (_, p) => main.table.putMany(expiring.filter((_, i) => i % 8 === p), 2)));
+  if (!main.poller) {
+    main.poller = main.makePoller();
+    await main.poller.start();
+  }
+  await main.poller.idle(); // the expiries themselves are MODIFY records: the zone is unchanged
+  const statsBefore = await main.r53.stats();
+  const tSweep = performance.now();
+  const journal = new Journal(DynamoDBDocumentClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } }), 'journal');
+  const swept = await sweepExpired({ table: main.table, journal, nowSeconds: () => future + 1 });
+  const tSwept = performance.now();
+  await main.poller.idle();
+  const tZone = performance.now();
+  const after = await main.r53.stats();
+  const left = (await main.r53.rrsets(main.zoneId)).filter((r) => ['A', 'TXT', 'CAA'].includes(r.type)).length;
+  main.imported.length = 0;
+  const planned = planOf([]).length;
+  console.log(`mass expiry of ${gone.toLocaleString()} listings (set up in ${((tSweep - t0) / 1000).toFixed(1)} s): sweeper ${((tSwept - tSweep) / 1000).toFixed(1)} s (${swept.expired.toLocaleString()} delisted in ${swept.transactions} transactions, ${(swept.expired / ((tSwept - tSweep) / 1000)).toFixed(0)} listings/s), zone without them ${((tZone - tSweep) / 1000).toFixed(1)} s after the sweep started; ${(after.requests.ChangeResourceRecordSets ?? 0) - (statsBefore.requests.ChangeResourceRecordSets ?? 0)} ChangeResourceRecordSets; rrsets left ${left} (planned ${planned}: ${left === planned ? 'equal' : 'DIFFERENT'})`);
+}
 if (!main.poller) {
   main.poller = main.makePoller();
   await main.poller.start();
