@@ -102,7 +102,7 @@ async function main(): Promise<void> {
             headers: { 'content-type': 'application/json' },
             setupRequest: (req: Record<string, unknown>) => {
               const i = n++;
-              return { ...req, body: JSON.stringify({ items: [{ list: 'proxy', network: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, reason: `bench ${i}` }] }) };
+              return { ...req, body: JSON.stringify({ items: [{ list: 'proxy', network: `45.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, reason: `bench ${i}` }] }) };
             },
           },
         ],
