@@ -3,7 +3,8 @@
 // DNSBL_EPHEMERAL=1 (keep nothing), DNSBL_API_PORT (8080), DNSBL_DNS_PORT (5300),
 // DNSBL_RBLDNSD_PORT (5301; off = no rbldnsd), DNSBL_ROUTE53_PORT (8053), DNSBL_EXPORT_PORT (8081,
 // the export over HTTP for `dnsbl mirror pull`), DNSBL_CONFIG (a JSON ZoneConfig file),
-// DNSBL_MAX_RRSETS (the stand-in's rrset quota; default as if raised to 10,000,000). Port 0 = any
+// DNSBL_MAX_RRSETS (the stand-in's rrset quota; default as if raised to 10,000,000),
+// DNSBL_CANARY_SECONDS (how often the canary checks the zone; default 60, 0 = off). Port 0 = any
 // free port.
 //
 // Stopping: SIGINT, SIGTERM or SIGHUP, to this process or to npm (`npm start` runs
