@@ -11,6 +11,7 @@
 //     "lists": [{ "name": "spam", "code": "127.0.0.2", "txtTemplate": "Listed in {list}: {reason}" }],
 //     "ttl": 300, "negativeTtl": 300, "ipv4ViaIpv6": true, "nameservers": ["ns1.example.org"], "hostmaster": "hostmaster@example.org",
 //     "reconcileSchedule": "rate(15 minutes)", "exportSchedule": "rate(5 minutes)", "sweeperSchedule": "rate(1 minute)",
+//     "canarySchedule": "rate(5 minutes)", "canaryMaxCalls": 20,
 //     "apiThrottle": { "rateLimit": 50, "burstLimit": 100 }, "removalPolicy": "retain",
 //     "exportPrefix": "rbldnsd", "mirrorAccountIds": ["111122223333"],
 //     "exportDomain": { "domainName": "mirror.example.org", "certificateArn": "arn:aws:acm:us-east-1:…" },
@@ -37,7 +38,7 @@ export interface DnsblAppConfig {
 
 const FILE_KEYS = new Set([
   'zoneName', 'hostedZoneId', 'alarmEmail', 'lists', 'ttl', 'negativeTtl', 'ipv4ViaIpv6', 'nameservers', 'hostmaster',
-  'reconcileSchedule', 'exportSchedule', 'sweeperSchedule', 'apiThrottle', 'removalPolicy', 'exportPrefix',
+  'reconcileSchedule', 'exportSchedule', 'sweeperSchedule', 'canarySchedule', 'canaryMaxCalls', 'apiThrottle', 'removalPolicy', 'exportPrefix',
   'mirrorAccountIds', 'exportDomain', 'exportWebAclArn', 'apiWebAclArn', 'stackName',
 ]);
 
@@ -79,6 +80,8 @@ export function loadAppConfig(get: Get, readFile: (file: string) => string = (f)
     ...defined('reconcileSchedule', optSchedule(pick('reconcileSchedule'), 'reconcileSchedule')),
     ...defined('exportSchedule', optSchedule(pick('exportSchedule'), 'exportSchedule')),
     ...defined('sweeperSchedule', optSchedule(pick('sweeperSchedule'), 'sweeperSchedule')),
+    ...defined('canarySchedule', optSchedule(pick('canarySchedule'), 'canarySchedule')),
+    ...defined('canaryMaxCalls', optInt(pick('canaryMaxCalls'), 'canaryMaxCalls')),
     ...defined('apiThrottle', optThrottle(pick('apiThrottle'))),
     ...defined('removalPolicy', optRemovalPolicy(pick('removalPolicy'))),
     ...defined('exportPrefix', optString(pick('exportPrefix'), 'exportPrefix')),

@@ -43,6 +43,8 @@ describe('loadAppConfig', () => {
         hostedZoneId: 'Z1',
         ttl: 60,
         exportSchedule: 'rate(2 minutes)',
+        canarySchedule: 'rate(10 minutes)',
+        canaryMaxCalls: 12,
         apiThrottle: { rateLimit: 5, burstLimit: 10 },
         removalPolicy: 'destroy',
         mirrorAccountIds: ['111122223333'],
@@ -64,8 +66,10 @@ describe('loadAppConfig', () => {
       apiThrottle: { rateLimit: 5, burstLimit: 10 },
       removalPolicy: RemovalPolicy.DESTROY,
       mirrorAccountIds: ['111122223333'],
+      canaryMaxCalls: 12,
     });
     expect(cfg.publisher.exportSchedule?.expressionString).toBe('rate(2 minutes)');
+    expect(cfg.publisher.canarySchedule?.expressionString).toBe('rate(10 minutes)');
     expect(() => loadAppConfig(contextOf({ 'dnsbl:config': 'typo.json' }), read)).toThrow(/unknown key\(s\) lsits/);
     expect(() => loadAppConfig(contextOf({ 'dnsbl:config': 'broken.json' }), read)).toThrow(/not valid JSON/);
     expect(() => loadAppConfig(contextOf({ 'dnsbl:config': 'missing.json' }), read)).toThrow(/cannot read config file/);
