@@ -33,6 +33,11 @@ export interface ContextOptions {
    * removed). Taken as given (the caller filters them). When set, `overridden` contexts are built.
    */
   overrides?: ReadonlyMap<string, Listing | undefined>;
+  /**
+   * The same for the base context: rows of the source that another writer may have replaced while
+   * this read runs (the published table being recorded at the same time), given as they were.
+   */
+  baseOverrides?: ReadonlyMap<string, Listing | undefined>;
   /** What every region needs, if the caller read it already (once for many calls); read here otherwise. */
   shared?: SharedReads;
 }
@@ -81,8 +86,8 @@ export async function loadRegionContexts(
   const out = new Map<string, RegionContexts>();
   const testPoints = testPointListings(cfg);
   const overrides = opts.overrides;
-  const replacements = overrides ? [...overrides.values()].filter((l): l is Listing => l !== undefined && known.has(l.list)) : [];
-  const unchanged = (l: Listing) => !overrides?.has(listingId(l));
+  const replacementsOf = (map: ReadonlyMap<string, Listing | undefined>) => [...map.values()].filter((l): l is Listing => l !== undefined && known.has(l.list));
+  const replacements = { base: opts.baseOverrides ? replacementsOf(opts.baseOverrides) : [], overridden: overrides ? replacementsOf(overrides) : [] };
 
   const byShard = new Map<string, Network[]>();
   for (const r of regions) {
@@ -150,13 +155,16 @@ export async function loadRegionContexts(
           },
         };
       };
-      const base = await build(snapshot ? baseListings : baseListings.filter(relevant), () => false, []);
-      let overridden: RegionContext | undefined;
-      if (overrides) {
-        const replaced = replacements.filter((l) => overlaps(l.network, region) || contains(l.network, region));
+      // The stored listings with some replaced (or removed) by other versions.
+      const replacing = async (map: ReadonlyMap<string, Listing | undefined> | undefined, all: Listing[]): Promise<RegionContext> => {
+        if (!map) return build(snapshot ? baseListings : baseListings.filter(relevant), () => false, []);
+        const unchanged = (l: Listing) => !map.has(listingId(l));
+        const replaced = all.filter((l) => overlaps(l.network, region) || contains(l.network, region));
         const listings = [...baseListings.filter(unchanged), ...replaced];
-        overridden = await build(snapshot ? listings : listings.filter(relevant), (l) => !unchanged(l), replacements);
-      }
+        return build(snapshot ? listings : listings.filter(relevant), (l) => !unchanged(l), all);
+      };
+      const base = await replacing(opts.baseOverrides, replacements.base);
+      const overridden = overrides ? await replacing(overrides, replacements.overridden) : undefined;
       out.set(networkKey(region), { base, overridden });
     }
   };

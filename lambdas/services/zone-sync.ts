@@ -142,21 +142,37 @@ export async function syncListings(deps: SyncDeps, changes: ReadonlyMap<string, 
     return report;
   }
   await deps.intent.write(regions, fence);
+  const rows = [...changes].map(([id, c]) => ({ list: c.list, network: c.network, listing: published.get(id) }));
   if (leftover.length > 0) {
     report.path = 'zone-read';
     report.recovered = leftover.length;
     report.fallbackReason = `an earlier writer left ${leftover.length} regions half-synced`;
     await zoneReadSync(deps, regions, (chunk) => contextsOf(deps, deps.published, chunk, published).then(overriddenOf), opts, report);
+    const t1 = performance.now();
+    await deps.published.record(rows, fence);
+    report.ms.record += Math.round(performance.now() - t1);
   } else {
-    await pipelinedSync(deps, regions, published, opts, report);
+    // The batch is recorded in the published table WHILE its zone changes are sent (the intent
+    // covers the moment both disagree, whichever is ahead). The chunks' reads may then see new
+    // rows: they are given the batch's rows as they were before, read first.
+    const t1 = performance.now();
+    const before = await deps.published.getMany(rows);
+    const baseOverrides = new Map([...changes.keys()].map((id, i) => [id, before[i]] as const));
+    report.ms.table += Math.round(performance.now() - t1);
+    const recording = deps.published.record(rows, fence).then(() => {
+      report.ms.record += Math.round(performance.now() - t1);
+    });
+    recording.catch(() => undefined); // awaited below, also when the zone writes fail first
+    try {
+      await pipelinedSync(deps, regions, published, baseOverrides, opts, report);
+    } catch (e) {
+      // The zone writes' own error is the one to report; the intent stays for the next writer.
+      await recording.catch(() => undefined);
+      throw e;
+    }
+    await recording;
   }
-  const t1 = performance.now();
-  await deps.published.record(
-    [...changes].map(([id, c]) => ({ list: c.list, network: c.network, listing: published.get(id) })),
-    fence,
-  );
   await deps.intent.clear(fence);
-  report.ms.record += Math.round(performance.now() - t1);
   return report;
 }
 
@@ -234,6 +250,7 @@ async function pipelinedSync(
   deps: SyncDeps,
   regions: readonly Network[],
   overrides: ReadonlyMap<string, Listing | undefined>,
+  baseOverrides: ReadonlyMap<string, Listing | undefined>,
   opts: SyncOptions,
   report: SyncReport,
 ): Promise<void> {
@@ -246,6 +263,7 @@ async function pipelinedSync(
     maxWidth6: deps.maxWidth6 ?? 32,
     baseActive: (l: Listing) => known.has(l.list),
     overrides,
+    baseOverrides,
     shared: await readShared(deps.published, maxWidth4),
   };
   const chunks: Network[][] = [];
