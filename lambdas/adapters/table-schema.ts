@@ -65,84 +65,41 @@ export const ENV = {
   s3Endpoint: 'S3_ENDPOINT',
 } as const;
 
-/** CreateTable input usable with DynamoDB Local (the CDK construct declares the same shape). */
-export function listingsTableDefinition(tableName: string) {
+type Index = { readonly name: string; readonly partitionKey: string; readonly sortKey: string };
+
+/**
+ * CreateTable input usable with DynamoDB Local (the CDK construct declares the same shapes): string
+ * keys pk/sk, on-demand, and the given global indexes (string keys, all attributes projected).
+ */
+function tableDefinition(tableName: string, indexes: readonly Index[]) {
+  const attr = (AttributeName: string) => ({ AttributeName, AttributeType: 'S' as const });
+  const keys = (hash: string, range: string) => [
+    { AttributeName: hash, KeyType: 'HASH' as const },
+    { AttributeName: range, KeyType: 'RANGE' as const },
+  ];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST' as const,
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' as const },
-      { AttributeName: 'sk', AttributeType: 'S' as const },
-      { AttributeName: 'gsi1pk', AttributeType: 'S' as const },
-      { AttributeName: 'gsi1sk', AttributeType: 'S' as const },
-      { AttributeName: 'gsi2pk', AttributeType: 'S' as const },
-      { AttributeName: 'gsi2sk', AttributeType: 'S' as const },
-    ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' as const },
-      { AttributeName: 'sk', KeyType: 'RANGE' as const },
-    ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: LISTINGS_GSI.byList.name,
-        KeySchema: [
-          { AttributeName: 'gsi1pk', KeyType: 'HASH' as const },
-          { AttributeName: 'gsi1sk', KeyType: 'RANGE' as const },
-        ],
-        Projection: { ProjectionType: 'ALL' as const },
-      },
-      {
-        IndexName: LISTINGS_GSI.byExpiry.name,
-        KeySchema: [
-          { AttributeName: 'gsi2pk', KeyType: 'HASH' as const },
-          { AttributeName: 'gsi2sk', KeyType: 'RANGE' as const },
-        ],
-        Projection: { ProjectionType: 'ALL' as const },
-      },
-    ],
+    AttributeDefinitions: [attr('pk'), attr('sk'), ...indexes.flatMap((i) => [attr(i.partitionKey), attr(i.sortKey)])],
+    KeySchema: keys('pk', 'sk'),
+    ...(indexes.length > 0
+      ? { GlobalSecondaryIndexes: indexes.map((i) => ({ IndexName: i.name, KeySchema: keys(i.partitionKey, i.sortKey), Projection: { ProjectionType: 'ALL' as const } })) }
+      : {}),
+  };
+}
+
+export function listingsTableDefinition(tableName: string) {
+  return {
+    ...tableDefinition(tableName, [LISTINGS_GSI.byList, LISTINGS_GSI.byExpiry]),
     StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const },
   };
 }
 
-/** The published table: the listings table's keys, nothing else. */
+/** The published table: the listings table's keys, nothing else (no stream, no index). */
 export function publishedTableDefinition(tableName: string) {
-  return {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST' as const,
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' as const },
-      { AttributeName: 'sk', AttributeType: 'S' as const },
-    ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' as const },
-      { AttributeName: 'sk', KeyType: 'RANGE' as const },
-    ],
-  };
+  return tableDefinition(tableName, []);
 }
 
 export function journalTableDefinition(tableName: string) {
-  return {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST' as const,
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' as const },
-      { AttributeName: 'sk', AttributeType: 'S' as const },
-      { AttributeName: 'gsi1pk', AttributeType: 'S' as const },
-      { AttributeName: 'gsi1sk', AttributeType: 'S' as const },
-    ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' as const },
-      { AttributeName: 'sk', KeyType: 'RANGE' as const },
-    ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: JOURNAL_GSI.byTime.name,
-        KeySchema: [
-          { AttributeName: 'gsi1pk', KeyType: 'HASH' as const },
-          { AttributeName: 'gsi1sk', KeyType: 'RANGE' as const },
-        ],
-        Projection: { ProjectionType: 'ALL' as const },
-      },
-    ],
-  };
+  return tableDefinition(tableName, [JOURNAL_GSI.byTime]);
 }
