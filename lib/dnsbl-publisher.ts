@@ -58,7 +58,7 @@ import { type ListDef, validateZoneConfig, type ZoneConfig } from '../lambdas/co
 import { MANIFEST_NAME } from '../lambdas/services/export-manifest.js';
 import { ALIAS_DATA, DEFAULT_EXPORT_PREFIX } from '../lambdas/services/export.js';
 import { STREAM_BATCH_SIZE, STREAM_BATCHING_WINDOW_MS } from '../lambdas/services/zone-sync.js';
-import { CANARY_FUNCTION_ID, ZoneCanary } from './zone-canary.js';
+import { CANARY_FUNCTION_ID, type FunctionSpec, ZoneCanary } from './zone-canary.js';
 
 /** Environment variable naming the export function (stream-sync invokes it after changes). */
 export const EXPORT_FUNCTION_NAME_ENV = 'EXPORT_FUNCTION_NAME';
@@ -197,16 +197,6 @@ export interface DnsblPublisherProps {
    * @default false
    */
   readonly publicApi?: boolean;
-}
-
-interface FunctionSpec {
-  readonly id: string;
-  readonly entry: string;
-  readonly description: string;
-  readonly memorySize: number;
-  readonly timeout: Duration;
-  readonly extraEnv?: Record<string, string>;
-  readonly retryAttempts?: number;
 }
 
 /** Where the handler entry files live (lambdas/handlers next to lib/). */

@@ -13,8 +13,8 @@ import { Construct } from 'constructs';
 import { JOURNAL_GSI, LISTINGS_GSI } from '../lambdas/adapters/table-schema.js';
 import { CANARY_DEFAULTS, CANARY_ENV } from '../lambdas/services/canary.js';
 
-/** What the construct asks of the function factory (DnsblPublisher's makeFunction). */
-export interface CanaryFunctionSpec {
+/** What a function of the construct is made from (DnsblPublisher's makeFunction). */
+export interface FunctionSpec {
   readonly id: string;
   readonly entry: string;
   readonly description: string;
@@ -33,7 +33,7 @@ export interface ZoneCanaryProps {
   readonly journalTable: dynamodb.ITable;
   readonly alarmTopic: sns.ITopic;
   /** Builds the function with the stack's common settings (bundling, log group, role, tracing). */
-  readonly makeFunction: (spec: CanaryFunctionSpec) => lambda.Function;
+  readonly makeFunction: (spec: FunctionSpec) => lambda.Function;
   /** Records an acknowledged cdk-nag finding with its reason. */
   readonly acknowledge: (scope: Construct, id: string, reason: string) => void;
   /** Whether the function is traced with X-Ray (its role then also uses "*" for xray:Put*). */

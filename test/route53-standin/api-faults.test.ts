@@ -4,20 +4,11 @@
 // faults, 1 in N requests from a seed.
 import { ListHostedZonesCommand } from '@aws-sdk/client-route-53';
 import { describe, expect, it } from 'vitest';
-import type { Route53StandIn, Route53StandInOptions } from '../../local/route53/index.js';
-import { rejection, rr, sdkClient, send, startStandIn } from './helpers.js';
+import { rejection, rr, sdkClient, send, withStandIn } from './helpers.js';
 
 const Z = 'bl.example.org.';
 const TIMEOUTS = { requestHandler: { requestTimeout: 300, throwOnRequestTimeout: true } };
 
-async function withStandIn(opts: Route53StandInOptions, body: (s: Route53StandIn) => Promise<void>): Promise<void> {
-  const s = await startStandIn(opts);
-  try {
-    await body(s);
-  } finally {
-    await s.close();
-  }
-}
 
 describe('connection faults', () => {
   for (const [fault, code, applied] of [

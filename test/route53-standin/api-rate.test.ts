@@ -3,19 +3,10 @@
 import { GetChangeCommand, ListHostedZonesCommand } from '@aws-sdk/client-route-53';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import type { Route53StandIn, Route53StandInOptions } from '../../local/route53/index.js';
-import { rejection, rr, sdkClient, send, startStandIn } from './helpers.js';
+import { rejection, rr, sdkClient, send, withStandIn } from './helpers.js';
 
 const Z = 'bl.example.org.';
 
-async function withStandIn(opts: Route53StandInOptions, body: (s: Route53StandIn) => Promise<void>): Promise<void> {
-  const s = await startStandIn(opts);
-  try {
-    await body(s);
-  } finally {
-    await s.close();
-  }
-}
 
 const aChange = (i: number) => rr('UPSERT', `n${i}.${Z}`, 'A', 60, ['127.0.0.2']);
 

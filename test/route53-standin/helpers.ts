@@ -57,3 +57,13 @@ export async function batchMessages(client: Route53Client, zoneId: string, chang
   expect(err.message.startsWith('[') && err.message.endsWith(']')).toBe(true);
   return invalidChangeBatchMessages(err.message);
 }
+
+/** Runs `body` against a fresh stand-in, closed afterwards whatever happens. */
+export async function withStandIn(opts: Route53StandInOptions, body: (s: Route53StandIn) => Promise<void>): Promise<void> {
+  const s = await startStandIn(opts);
+  try {
+    await body(s);
+  } finally {
+    await s.close();
+  }
+}
