@@ -830,7 +830,7 @@ export class DnsblPublisher extends Construct {
       entry,
       handler: 'handler',
       description: spec.description,
-      runtime: lambda.Runtime.NODEJS_20_X,
+      runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: spec.memorySize,
       timeout: spec.timeout,
@@ -843,7 +843,8 @@ export class DnsblPublisher extends Construct {
       ...(existsSync(lockFile) ? { depsLockFilePath: lockFile } : {}),
       bundling: {
         format: nodejs.OutputFormat.ESM,
-        target: 'node20',
+        // The Lambda runtime's Node; the local stack and tests run the same source on Node 20+.
+        target: 'node22',
         mainFields: ['module', 'main'],
         // CommonJS dependencies bundled into ESM still call require(): give them one.
         banner: "import { createRequire as __dnsblCreateRequire } from 'node:module'; const require = __dnsblCreateRequire(import.meta.url);",
@@ -861,13 +862,13 @@ export class DnsblPublisher extends Construct {
     this.ack(
       fn,
       'CloudFormation-Validate::W2531',
-      'nodejs20.x is the runtime this release is built and tested for (esbuild target node20). AWS deprecated it on 2026-04-30 and blocks ' +
-        'creating functions on it from 2027-02-01: move runtime and target to nodejs22.x/24.x together before then.',
+      'nodejs22.x (esbuild target node22) is the runtime this release is built for; nodejs20.x was deprecated on 2026-04-30 and ' +
+        'creating functions on it is blocked from 2027-02-01.',
     );
     this.ack(
       fn,
       'AwsSolutions-L1',
-      'Pinned to nodejs20.x on purpose: the project targets Node 20 (package.json engines, esbuild target node20, tests); the runtime moves with the toolchain in one change.',
+      'Pinned to nodejs22.x on purpose: runtime and esbuild target move together in one tested change, not whenever a newer runtime appears.',
     );
     if (this.tracing && spec.id !== 'StreamSync' && spec.id !== CANARY_FUNCTION_ID) {
       this.ack(

@@ -188,7 +188,7 @@ export function sharedAssertions(get: () => Synthesized): void {
 
   // ------------------------------------------------------------------ functions
 
-  it('bundles six arm64 Node 20 ESM functions locally with esbuild (no Docker)', () => {
+  it('bundles six arm64 Node 22 ESM functions locally with esbuild (no Docker)', () => {
     const require = createRequire(import.meta.url);
     expect(() => require.resolve('esbuild')).not.toThrow();
     const { json, assembly } = get();
@@ -196,7 +196,7 @@ export function sharedAssertions(get: () => Synthesized): void {
     for (const id of fns) {
       const f = json.Resources[id]!;
       expect(f.Type).toBe('AWS::Lambda::Function');
-      expect(f.Properties!.Runtime).toBe('nodejs20.x');
+      expect(f.Properties!.Runtime).toBe('nodejs22.x');
       expect(f.Properties!.Architectures).toEqual(['arm64']);
       expect(f.Properties!.Handler).toBe('index.handler');
       expect(f.Properties!.TracingConfig).toEqual({ Mode: 'Active' });
