@@ -7,8 +7,8 @@ import { sharedAssertions } from './shared-assertions.js';
 
 describe('DnsblStack, hosted zone created', () => {
   let s: Synthesized;
-  beforeAll(() => {
-    s = synth({ 'dnsbl:zoneName': ZONE, 'dnsbl:hostedZoneId': '', 'dnsbl:alarmEmail': 'ops@example.org' });
+  beforeAll(async () => {
+    s = await synth({ 'dnsbl:zoneName': ZONE, 'dnsbl:hostedZoneId': '', 'dnsbl:alarmEmail': 'ops@example.org' });
     console.log(`synth (create zone, 6 functions bundled, cdk-nag): ${s.synthMs} ms`);
   });
 

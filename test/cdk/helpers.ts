@@ -1,15 +1,20 @@
 // Shared by the CDK tests: synthesize one app variant (once per test file), read its template and
 // validation report, and walk IAM policy documents.
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { type App, CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { createApp } from '../../lib/app.js';
 import type { DnsblStack } from '../../lib/dnsbl-stack.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export const ZONE = 'bl.example.org';
 export const IMPORTED_ZONE_ID = 'Z0123456789ABCDEFGHIJ';
@@ -46,13 +51,24 @@ export interface ValidationReport {
   }>;
 }
 
-/** Synthesizes the app exactly as bin/app.ts does (cdk-nag included), with the given context. */
-export function synth(context: Record<string, unknown>, readFile?: (file: string) => string): Synthesized {
+/**
+ * Synthesizes the app exactly as bin/app.ts does (cdk-nag included, functions bundled), with the
+ * given context. The synth runs in a child process (synth-child.ts): bundling and synthesis are
+ * synchronous and take tens of seconds on a loaded machine, which would block this test's event
+ * loop past vitest's RPC timeout. The stack's objects (for logical ids and construct properties)
+ * come from the same app built here without bundling; logical ids do not depend on bundling.
+ */
+export async function synth(context: Record<string, unknown>): Promise<Synthesized> {
   const outdir = mkdtempSync(path.join(tmpdir(), 'dnsbl-cdk-'));
-  const started = Date.now();
-  const { app, stack } = createApp({ outdir, context, ...(readFile ? { readFile } : {}) });
-  const assembly = app.synth();
-  const synthMs = Date.now() - started;
+  const tsx = path.join(REPO, 'node_modules', '.bin', 'tsx');
+  const { stdout } = await promisify(execFile)(tsx, [path.join(REPO, 'test', 'cdk', 'synth-child.ts'), outdir, JSON.stringify(context)], {
+    cwd: REPO,
+    maxBuffer: 16 << 20,
+    timeout: 600_000,
+  });
+  const { synthMs } = JSON.parse(stdout) as { synthMs: number };
+  const { app, stack } = createApp({ outdir: mkdtempSync(path.join(tmpdir(), 'dnsbl-cdk-objects-')), context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+  const assembly = new CloudAssembly(outdir);
   const json = assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
   const reportFile = path.join(assembly.directory, 'validation-report.json');
   const report: ValidationReport = existsSync(reportFile) ? JSON.parse(readFileSync(reportFile, 'utf8')) : { pluginReports: [] };

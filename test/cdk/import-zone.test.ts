@@ -14,12 +14,12 @@ const LISTS = [
 
 describe('DnsblStack, existing hosted zone imported', () => {
   let s: Synthesized;
-  beforeAll(() => {
+  beforeAll(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'dnsbl-config-'));
     const file = path.join(dir, 'dnsbl.config.json');
     writeFileSync(file, JSON.stringify({ zoneName: ZONE, hostedZoneId: IMPORTED_ZONE_ID, lists: LISTS, ttl: 600 }));
     // cdk.json always carries a zone name; the config file's keys win.
-    s = synth({ 'dnsbl:zoneName': 'placeholder.example.com', 'dnsbl:hostedZoneId': '', 'dnsbl:alarmEmail': '', 'dnsbl:config': file });
+    s = await synth({ 'dnsbl:zoneName': 'placeholder.example.com', 'dnsbl:hostedZoneId': '', 'dnsbl:alarmEmail': '', 'dnsbl:config': file });
     console.log(`synth (import zone, 6 functions bundled, cdk-nag): ${s.synthMs} ms`);
   });
 
