@@ -55,7 +55,7 @@ import {
 } from '../lambdas/adapters/table-schema.js';
 import { InputError } from '../lambdas/core/input-error.js';
 import { type ListDef, validateZoneConfig, type ZoneConfig } from '../lambdas/core/listing.js';
-import { MANIFEST_NAME } from '../lambdas/services/export-manifest.js';
+import { MANIFEST_NAME } from '../lambdas/core/export-manifest.js';
 import { ALIAS_DATA, DEFAULT_EXPORT_PREFIX } from '../lambdas/services/export.js';
 import { STREAM_BATCH_SIZE, STREAM_BATCHING_WINDOW_MS } from '../lambdas/services/zone-sync.js';
 import { CANARY_FUNCTION_ID, type FunctionSpec, ZoneCanary } from './zone-canary.js';

@@ -14,7 +14,7 @@ import type { ListingsTable } from '../lambdas/adapters/listings-table.js';
 import type { ZoneConfig } from '../lambdas/core/listing.js';
 import { mirrorPull, type PullResult } from '../lambdas/mirror/pull.js';
 import { HttpSource } from '../lambdas/mirror/sources.js';
-import { MANIFEST_NAME } from '../lambdas/services/export-manifest.js';
+import { MANIFEST_NAME } from '../lambdas/core/export-manifest.js';
 import { DEFAULT_EXPORT_PREFIX, type ExportResult, runExport } from '../lambdas/services/export.js';
 import { byListMergeSource } from '../lambdas/services/export-source.js';
 

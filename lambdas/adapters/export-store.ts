@@ -16,7 +16,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { MANIFEST_NAME, type Manifest, parseManifest } from '../services/export-manifest.js';
+import { MANIFEST_NAME, type Manifest, parseManifest } from '../core/export-manifest.js';
 import { ENV } from './table-schema.js';
 
 /** s3rver's built-in account; other stand-ins: set S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY. */

@@ -19,7 +19,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { type Manifest, ManifestError, type ManifestObject, parseManifest } from '../services/export-manifest.js';
+import { type Manifest, ManifestError, type ManifestObject, parseManifest } from '../core/export-manifest.js';
 import { FetchError, type MirrorSource } from './sources.js';
 
 /** Exit codes of `dnsbl mirror pull` (documented in docs/mirror.md). */

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3Client } from '../adapters/export-store.js';
-import { MANIFEST_NAME } from '../services/export-manifest.js';
+import { MANIFEST_NAME } from '../core/export-manifest.js';
 
 /** A network or HTTP failure (exit code 5): nothing was installed, try again later. */
 export class FetchError extends Error {

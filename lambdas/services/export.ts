@@ -34,7 +34,7 @@ import type { ExportStore } from '../adapters/export-store.js';
 import { DATA_CONTENT_TYPE, GZIP_CONTENT_TYPE } from '../adapters/export-store.js';
 import type { ZoneConfig } from '../core/listing.js';
 import { type DatasetSource, nextSerial, type RenderCounts, renderRbldnsd } from '../core/rbldnsd-render.js';
-import { MANIFEST_NAME, MANIFEST_VERSION, type Manifest } from './export-manifest.js';
+import { MANIFEST_NAME, MANIFEST_VERSION, type Manifest } from '../core/export-manifest.js';
 
 /** Environment variables of the export function beyond those in table-schema.ts ENV. */
 export const EXPORT_ENV = {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseManifest } from '../../lambdas/services/export-manifest.js';
+import { parseManifest } from '../../lambdas/core/export-manifest.js';
 import { startLocalStack, type LocalStack } from '../../local/local-stack.js';
 import { answerSet, digBatch } from '../support/dns/dig.js';
 import { startRbldnsd } from '../support/dns/rbldnsd.js';

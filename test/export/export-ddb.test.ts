@@ -17,7 +17,7 @@ import type { Listing } from '../../lambdas/core/listing.js';
 import { type DatasetSource, renderRbldnsd } from '../../lambdas/core/rbldnsd-render.js';
 import { answerFor, effectiveListings } from '../../lambdas/core/semantics.js';
 import { exportOnce, exportRuntimeFromEnv } from '../../lambdas/handlers/export.js';
-import { parseManifest } from '../../lambdas/services/export-manifest.js';
+import { parseManifest } from '../../lambdas/core/export-manifest.js';
 import { runExport, stateName } from '../../lambdas/services/export.js';
 import { byListMergeSource, memorySource, scanSortSource } from '../../lambdas/services/export-source.js';
 import { type DynamoDbLocal, ensureTables, startDynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExportStore, s3Client } from '../../lambdas/adapters/export-store.js';
 import type { Listing } from '../../lambdas/core/listing.js';
 import type { DatasetSource } from '../../lambdas/core/rbldnsd-render.js';
-import { parseManifest } from '../../lambdas/services/export-manifest.js';
+import { parseManifest } from '../../lambdas/core/export-manifest.js';
 import { type ExportDeps, type ExportOptions, runExport, stateName } from '../../lambdas/services/export.js';
 import { memorySource } from '../../lambdas/services/export-source.js';
 import { CFG } from '../core/arbitraries.js';

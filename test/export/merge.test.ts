@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { networkKey } from '../../lambdas/core/ip.js';
-import { ManifestError, parseManifest } from '../../lambdas/services/export-manifest.js';
+import { ManifestError, parseManifest } from '../../lambdas/core/export-manifest.js';
 import { mergeSorted } from '../../lambdas/services/export-source.js';
 import { listingSetArb } from '../core/arbitraries.js';
 

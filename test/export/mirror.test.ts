@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExportStore } from '../../lambdas/adapters/export-store.js';
 import { queryName } from '../../lambdas/core/ip.js';
 import type { Listing } from '../../lambdas/core/listing.js';
-import { parseManifest } from '../../lambdas/services/export-manifest.js';
+import { parseManifest } from '../../lambdas/core/export-manifest.js';
 import { runExport } from '../../lambdas/services/export.js';
 import { memorySource } from '../../lambdas/services/export-source.js';
 import { main } from '../../lambdas/mirror/cli.js';
