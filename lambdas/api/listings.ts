@@ -22,6 +22,7 @@ import { isActive, type Listing } from '../core/listing.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, jsonResult, type Problem, quote } from './errors.js';
 import { withIdempotency } from './idempotency.js';
+import { checkQuota } from './quota-check.js';
 import { readJsonBody } from './request.js';
 import type { RequestContext, Route } from './router.js';
 import { MAX_ITEMS, parseBatch, removeBodySchema, upsertBodySchema } from './schemas.js';
@@ -315,6 +316,9 @@ function batchRoute<S extends ZodTypeAny, I extends UpsertIntent | RemoveIntent>
       { cfg: deps.cfg, limits: deps.limits ?? {}, caller: ctx.caller, nowSeconds: Math.floor(now.getTime() / 1000), exclusion },
       parsed.problems,
     );
+    // Before the idempotency claim: a refused batch runs nothing and is not stored, so the same key
+    // may be retried once the quota allows it.
+    if (upsert && deps.quotaGuard) await checkQuota(deps, deps.quotaGuard, intents as unknown as UpsertIntent[], now);
     return withIdempotency(deps.journal, ctx, path, { items: parsed.items }, async () => {
       const writer = new Writer(deps, ctx.caller);
       return writer.run(intents, upsert, (it, first) => apply(writer, it, first));

@@ -47,7 +47,7 @@ function errors(...codes: number[]): Record<string, unknown> {
     409: 'Writes: ifVersion did not match (version-mismatch), the network is already an entry of the other kind in that list (exists-as-listing, exists-as-exclusion), or the entry kept changing (conflict); the body then also holds `items`, what happened to each item. Or a request with the same Idempotency-Key is still running (idempotency-key-in-use).',
     413: `Body larger than ${MAX_BODY_BYTES} bytes.`,
     415: 'Body is not application/json (UTF-8).',
-    422: 'Idempotency-Key reused with a different body.',
+    422: 'Idempotency-Key reused with a different body; or a listing/exclusion write that would take the zone past its Route 53 rrset quota (zone-quota-exceeded: the message gives the limit, the count and what the write adds; nothing was written).',
     500: 'Internal error.',
   };
   return Object.fromEntries(codes.map((c) => [String(c), { description: text[c] ?? 'Error', ...json('Error') }]));
