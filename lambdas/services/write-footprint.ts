@@ -5,7 +5,7 @@
 // or none, which a per-listing bound could not tell.
 import type { Network } from '../core/ip.js';
 import { networkKey } from '../core/ip.js';
-import type { Listing, ZoneConfig } from '../core/listing.js';
+import { isActive, type Listing, type ZoneConfig } from '../core/listing.js';
 import { rrsetKey } from '../core/rrset.js';
 import { planRegion } from '../core/zone-plan.js';
 import type { ListingsTable } from '../adapters/listings-table.js';
@@ -31,7 +31,8 @@ export interface FootprintOptions {
 export async function writeFootprint(table: ListingsTable, cfg: ZoneConfig, written: readonly Listing[], opts: FootprintOptions): Promise<Footprint> {
   const regions: Network[] = coalesceRegions(written.map((l) => l.network));
   if (regions.length === 0) return { before: 0, after: 0, adds: 0, regions: 0 };
-  const overrides = new Map(written.map((l) => [listingId(l), l] as const));
+  // An entry written already expired answers nothing: as good as removed.
+  const overrides = new Map(written.map((l) => [listingId(l), isActive(l, opts.nowSeconds) ? l : undefined] as const));
   const contexts = await loadRegionContexts(table, cfg, regions, {
     nowSeconds: opts.nowSeconds,
     maxWidth4: opts.maxWidth4 ?? 8,
