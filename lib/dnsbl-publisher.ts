@@ -59,6 +59,8 @@ import { MANIFEST_NAME } from '../lambdas/services/export-manifest.js';
 import { ALIAS_DATA, DEFAULT_EXPORT_PREFIX } from '../lambdas/services/export.js';
 import { STREAM_BATCH_SIZE, STREAM_BATCHING_WINDOW_MS } from '../lambdas/services/zone-sync.js';
 import { CANARY_FUNCTION_ID, type FunctionSpec, ZoneCanary } from './zone-canary.js';
+import { ZoneQuota } from './zone-quota.js';
+import { FAILURE_QUEUE_URL_ENV } from '../lambdas/adapters/failure-queue.js';
 
 /** Environment variable naming the export function (stream-sync invokes it after changes). */
 export const EXPORT_FUNCTION_NAME_ENV = 'EXPORT_FUNCTION_NAME';
@@ -235,6 +237,8 @@ export class DnsblPublisher extends Construct {
   readonly apiFunction: nodejs.NodejsFunction;
   /** The canary: its function, schedule and WrongAnswers alarm (lib/zone-canary.ts). */
   readonly canary: ZoneCanary;
+  /** The zone's rrset quota: its metric function, schedule and 80% alarm (lib/zone-quota.ts). */
+  readonly zoneQuota: ZoneQuota;
   readonly alarms: cw.Alarm[] = [];
   readonly dashboard: cw.Dashboard;
   readonly acknowledgements: NagAcknowledgement[] = [];
@@ -620,6 +624,7 @@ export class DnsblPublisher extends Construct {
       description: `DNSBL ${zoneName}: operator API`,
       memorySize: 512,
       timeout: Duration.seconds(29),
+      extraEnv: { [FAILURE_QUEUE_URL_ENV]: this.onFailureQueue.queueUrl },
     });
 
     // ---------------------------------------------------------------- permissions
@@ -738,6 +743,9 @@ export class DnsblPublisher extends Construct {
     );
     allow(this.apiFunction, 'JournalReadWrite', JOURNAL_RW, [journalArn]);
     allow(this.apiFunction, 'JournalQueryByTime', ['dynamodb:Query'], [index(journalArn, JOURNAL_GSI.byTime.name)]);
+    // The quota guard and the status read the zone's rrset count and limit; the status reads the failure queue's depth.
+    allow(this.apiFunction, 'Route53ZoneQuota', ['route53:GetHostedZoneLimit'], [zoneArn]);
+    allow(this.apiFunction, 'FailureQueueDepth', ['sqs:GetQueueAttributes'], [this.onFailureQueue.queueArn]);
 
     // ---------------------------------------------------------------- stream -> stream-sync
     this.streamSyncFunction.addEventSource(
@@ -788,6 +796,8 @@ export class DnsblPublisher extends Construct {
       ...(props.canaryMaxCalls !== undefined ? { maxCalls: props.canaryMaxCalls } : {}),
     });
     this.alarms.push(this.canary.alarm);
+    this.zoneQuota = new ZoneQuota(this, 'ZoneQuota', { zoneName, hostedZoneArn: zoneArn, alarmTopic: this.alarmTopic, makeFunction: (spec) => this.makeFunction(env, spec) });
+    this.alarms.push(this.zoneQuota.alarm);
 
     // ---------------------------------------------------------------- alarms and dashboard
     this.dashboard = this.makeAlarmsAndDashboard();
