@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { QUOTA_METRIC } from '../lambdas/services/quota-metric.js';
 import type { FunctionSpec } from './zone-canary.js';
 
-export const ZONE_QUOTA_FUNCTION_ID = 'ZoneQuota';
+export const ZONE_QUOTA_FUNCTION_ID = 'QuotaMetric';
 
 export interface ZoneQuotaProps {
   readonly zoneName: string;
