@@ -32,6 +32,7 @@ import {
   statementsOfRole,
 } from './helpers.js';
 import { usedActionsInChild } from './used-actions.js';
+import { FAILURE_QUEUE_URL_ENV } from '../../lambdas/adapters/failure-queue.js';
 
 export function sharedAssertions(get: () => Synthesized): void {
   const ids = () => {
@@ -361,6 +362,13 @@ export function sharedAssertions(get: () => Synthesized): void {
         expect(['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets', 'route53:TestDNSAnswer', 'route53:GetHostedZoneLimit']).toContain(a);
       }
     }
+  });
+
+  it('tells the API the failure queue\'s URL (the status reads its depth)', () => {
+    const { json } = get();
+    const i = ids();
+    const vars = json.Resources[i.fn.api]!.Properties!.Environment.Variables;
+    expect(vars[FAILURE_QUEUE_URL_ENV]).toEqual({ Ref: i.queue });
   });
 
   it('grants each function exactly the table, bucket and service actions its code uses', () => {
