@@ -6,6 +6,7 @@ import type { ApiClient } from './client.js';
 type Figure = ZoneStatus[keyof Pick<ZoneStatus, 'rrsets'>] | { status: string; reason?: string };
 
 const n = (x: number) => x.toLocaleString('en-US');
+const count = (x: number, one: string, many: string) => `${n(x)} ${x === 1 ? one : many}`;
 const usd = (x: number) => `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 /** "3 s", "4 min", "2 h 5 min", "3 d 4 h". */
@@ -41,11 +42,11 @@ export function statusLines(s: ZoneStatus): string[] {
     `zone ${s.zone}  (status at ${s.generatedAt})`,
     `  rrsets          ${r.status === 'ok' ? `${n(r.count)} of ${n(r.limit)} (${r.usedPercent}% of the Route 53 quota)` : notOk(r)}`,
     `  monthly cost    ${c.status === 'ok' ? `${usd(c.usd)} = hosted zone ${usd(c.hostedZoneUsd)} + ${n(c.billableRRSets)} rrsets past 10,000 ${usd(c.rrsetUsd)}; DNS queries extra` : notOk(c)}`,
-    `  stream sync     ${sync.status === 'ok' ? `last applied ${duration(sync.ageSeconds)} ago (${n(sync.records)} records, oldest waited ${duration(sync.lagMs / 1000)})` : notOk(sync)}`,
+    `  stream sync     ${sync.status === 'ok' ? `last applied ${duration(sync.ageSeconds)} ago (${count(sync.records, 'record', 'records')}, oldest waited ${duration(sync.lagMs / 1000)})` : notOk(sync)}`,
     `  last pass       ${passLine(s.lastPass)}`,
     `  last full pass  ${passLine(s.lastFullPass)}`,
     `  export          ${e.status === 'ok' ? `serial ${e.serial}, published ${duration(e.ageSeconds)} ago${e.pendingSince ? ` (changes pending since ${e.pendingSince})` : ''}` : notOk(e)}`,
-    `  failure queue   ${q.status === 'ok' ? `${n(q.messages)} messages${q.records !== undefined ? ` (${n(q.records)} records)` : ''}${q.messages > 0 ? ': stream batches given up on; reconcile repairs the zone' : ''}` : notOk(q)}`,
+    `  failure queue   ${q.status === 'ok' ? `${count(q.messages, 'message', 'messages')}${q.records !== undefined ? ` (${count(q.records, 'record', 'records')})` : ''}${q.messages > 0 ? ': stream batches given up on; reconcile repairs the zone' : ''}` : notOk(q)}`,
   ];
 }
 
