@@ -5,6 +5,7 @@
 import type { ZoneQuotaSource } from '../adapters/route53-quota.js';
 import type { PublisherState, ReconcilePassRecord, SyncProgressRecord } from '../adapters/publisher-state.js';
 import { type ExportState, stateName as exportStateName } from './export.js';
+import { usedPercent } from './quota-metric.js';
 
 /**
  * Route 53's prices (https://aws.amazon.com/route53/pricing/): $0.50 a month per hosted zone (the
@@ -81,7 +82,7 @@ export async function zoneStatus(deps: StatusDeps): Promise<ZoneStatus> {
     quotaSource
       ? figure<{ count: number; limit: number; usedPercent: number }>(async () => {
           const q = await quotaSource.read({ deadline: Date.now() + 3_000 });
-          return { status: 'ok', count: q.count, limit: q.limit, usedPercent: round2((100 * q.count) / q.limit) };
+          return { status: 'ok', count: q.count, limit: q.limit, usedPercent: usedPercent(q) };
         })
       : unknown('no Route 53 zone configured for this API'),
     figure<SyncProgressRecord & { ageSeconds: number }>(async () => {
