@@ -164,6 +164,8 @@ export interface DnsblPublisherProps {
   readonly canarySchedule?: events.Schedule;
   /** TestDNSAnswer requests per canary run (they share Route 53's account rate with the zone writer). @default 20 */
   readonly canaryMaxCalls?: number;
+  /** How often the zone's rrset count and quota are read (GetHostedZoneLimit) for the 80% alarm (15-minute periods; at most every 15 minutes keeps them filled). @default rate(5 minutes) */
+  readonly quotaSchedule?: events.Schedule;
   /** @default { rateLimit: 50, burstLimit: 100 } */
   readonly apiThrottle?: ApiThrottle;
   /** Removal policy of the tables, buckets and log groups. @default RemovalPolicy.RETAIN */
@@ -796,7 +798,7 @@ export class DnsblPublisher extends Construct {
       ...(props.canaryMaxCalls !== undefined ? { maxCalls: props.canaryMaxCalls } : {}),
     });
     this.alarms.push(this.canary.alarm);
-    this.zoneQuota = new ZoneQuota(this, 'ZoneQuota', { zoneName, hostedZoneArn: zoneArn, alarmTopic: this.alarmTopic, makeFunction: (spec) => this.makeFunction(env, spec) });
+    this.zoneQuota = new ZoneQuota(this, 'ZoneQuota', { zoneName, hostedZoneArn: zoneArn, alarmTopic: this.alarmTopic, makeFunction: (spec) => this.makeFunction(env, spec), ...(props.quotaSchedule ? { schedule: props.quotaSchedule } : {}) });
     this.alarms.push(this.zoneQuota.alarm);
 
     // ---------------------------------------------------------------- alarms and dashboard
