@@ -3,7 +3,8 @@
 import type { ZoneStatus } from '../services/zone-status.js';
 import type { ApiClient } from './client.js';
 
-type Figure = ZoneStatus[keyof Pick<ZoneStatus, 'rrsets'>] | { status: string; reason?: string };
+/** Any figure of the status: 'ok', 'never', or 'unknown' with a reason. */
+type Figure = { status: string; reason?: string };
 
 const n = (x: number) => x.toLocaleString('en-US');
 const count = (x: number, one: string, many: string) => `${n(x)} ${x === 1 ? one : many}`;

@@ -36,7 +36,7 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
       zoneProbe: new DnsZoneProbe({ zone: rt.cfg.zone, ...(servers ? { servers: parseDnsServers(servers) } : {}) }),
       log: { error: (message, extra) => logger.error(message, extra) },
       quotaGuard: new QuotaGuard(quota, { onUnreadable: (reason) => logger.warn('zone quota unreadable; write not guarded', { reason }) }),
-      status: { quota, ...(queueUrl ? { failureQueue: new SqsFailureQueue(new SQSClient({}), queueUrl) } : {}) },
+      status: { quota, ...(queueUrl ? { failureQueue: new SqsFailureQueue(new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 2_000 } }), queueUrl) } : {}) },
     });
   }
   return instance(event, context);

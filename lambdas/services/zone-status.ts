@@ -58,12 +58,21 @@ export function monthlyCost(rrsets: number): { usd: number; hostedZoneUsd: numbe
   return { usd: round2(ROUTE53_PRICES.hostedZoneMonthlyUsd + rrsetUsd), hostedZoneUsd: ROUTE53_PRICES.hostedZoneMonthlyUsd, rrsetUsd, billableRRSets };
 }
 
+/** How long one figure may take before it is reported unknown (the API answers within its 29 s). */
+export const FIGURE_TIMEOUT_MS = 5_000;
+
 async function figure<T>(read: () => Promise<({ status: 'ok' } & T) | { status: 'never' }>): Promise<Figure<T>> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${FIGURE_TIMEOUT_MS / 1000} s`), { name: 'Timeout' })), FIGURE_TIMEOUT_MS);
+  });
   try {
-    return await read();
+    return await Promise.race([read(), late]);
   } catch (e) {
     const err = e as Error;
     return { status: 'unknown', reason: `${err.name ?? 'Error'}: ${err.message ?? String(e)}` };
+  } finally {
+    clearTimeout(timer);
   }
 }
 

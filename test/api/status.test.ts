@@ -182,3 +182,21 @@ describe('dnsbl status', () => {
     expect((await run(['status', 'extra'])).code).toBe(2);
   });
 });
+
+describe('a figure that hangs', () => {
+  it('is reported unknown after FIGURE_TIMEOUT_MS, the rest as read', async () => {
+    const { zoneStatus, FIGURE_TIMEOUT_MS } = await import('../../lambdas/services/zone-status.js');
+    const t0 = Date.now();
+    const s = await zoneStatus({
+      zone: 'bl.test',
+      state: { syncProgress: async () => undefined, lastPass: async () => undefined, lastFullPass: async () => undefined },
+      journal: { getState: async () => undefined },
+      sources: { quota: { read: async () => ({ count: 12_000, limit: 20_000 }) }, failureQueue: { depth: () => new Promise(() => undefined) } },
+      now: () => Date.now(),
+    });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(FIGURE_TIMEOUT_MS - 50);
+    expect(s.failureQueue).toEqual({ status: 'unknown', reason: `Timeout: no answer within ${FIGURE_TIMEOUT_MS / 1000} s` });
+    expect(s.rrsets).toEqual({ status: 'ok', count: 12_000, limit: 20_000, usedPercent: 60 });
+    expect(s.monthlyCost).toMatchObject({ status: 'ok', billableRRSets: 2_000, usd: monthlyCost(12_000).usd });
+  }, 15_000);
+});
