@@ -2,6 +2,9 @@
 // sync's progress and the local on-failure count reach GET /v1/status; the quota guard refuses a
 // write past the stand-in's DNSBL_MAX_RRSETS.
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,5 +60,22 @@ describe('dnsbl status on the local stack', () => {
     expect(body.error.message).toContain(`of its ${LIMIT} rrsets`);
     const look = await fetch(`${stack.apiUrl}/v1/lookup?ip=198.51.100.1`);
     expect(JSON.stringify(await look.json())).not.toContain('too many');
+  });
+
+  it('stops `dnsbl import` at the batch that would pass the quota, saying so and how to resume', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'quota-import-'));
+    try {
+      const file = join(dir, 'traps.txt');
+      await writeFile(file, Array.from({ length: 40 }, (_, i) => `203.0.113.${i + 1}`).join('\n') + '\n');
+      const r = await promisify(execFile)(process.execPath, [DNSBL_BIN, 'import', file, '--list', 'spam', '--api', stack.apiUrl], { encoding: 'utf8' }).then(
+        (x) => ({ code: 0, stderr: x.stderr }),
+        (e: { code?: number; stderr?: string }) => ({ code: e.code ?? -1, stderr: e.stderr ?? '' }),
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('zone-quota-exceeded');
+      expect(r.stderr).toContain('resume with:');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
