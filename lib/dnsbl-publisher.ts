@@ -59,6 +59,8 @@ import { MANIFEST_NAME } from '../lambdas/core/export-manifest.js';
 import { ALIAS_DATA, DEFAULT_EXPORT_PREFIX } from '../lambdas/services/export.js';
 import { STREAM_BATCH_SIZE, STREAM_BATCHING_WINDOW_MS } from '../lambdas/services/zone-sync.js';
 import { CANARY_FUNCTION_ID, type FunctionSpec, ZoneCanary } from './zone-canary.js';
+import { ZoneQuota } from './zone-quota.js';
+import { FAILURE_QUEUE_URL_ENV } from '../lambdas/adapters/failure-queue.js';
 
 /** Environment variable naming the export function (stream-sync invokes it after changes). */
 export const EXPORT_FUNCTION_NAME_ENV = 'EXPORT_FUNCTION_NAME';
@@ -162,6 +164,8 @@ export interface DnsblPublisherProps {
   readonly canarySchedule?: events.Schedule;
   /** TestDNSAnswer requests per canary run (they share Route 53's account rate with the zone writer). @default 20 */
   readonly canaryMaxCalls?: number;
+  /** How often the zone's rrset count and quota are read (GetHostedZoneLimit) for the 80% alarm (15-minute periods; at most every 15 minutes keeps them filled). @default rate(5 minutes) */
+  readonly quotaSchedule?: events.Schedule;
   /** @default { rateLimit: 50, burstLimit: 100 } */
   readonly apiThrottle?: ApiThrottle;
   /** Removal policy of the tables, buckets and log groups. @default RemovalPolicy.RETAIN */
@@ -235,6 +239,8 @@ export class DnsblPublisher extends Construct {
   readonly apiFunction: nodejs.NodejsFunction;
   /** The canary: its function, schedule and WrongAnswers alarm (lib/zone-canary.ts). */
   readonly canary: ZoneCanary;
+  /** The zone's rrset quota: its metric function, schedule and 80% alarm (lib/zone-quota.ts). */
+  readonly zoneQuota: ZoneQuota;
   readonly alarms: cw.Alarm[] = [];
   readonly dashboard: cw.Dashboard;
   readonly acknowledgements: NagAcknowledgement[] = [];
@@ -620,6 +626,7 @@ export class DnsblPublisher extends Construct {
       description: `DNSBL ${zoneName}: operator API`,
       memorySize: 512,
       timeout: Duration.seconds(29),
+      extraEnv: { [FAILURE_QUEUE_URL_ENV]: this.onFailureQueue.queueUrl },
     });
 
     // ---------------------------------------------------------------- permissions
@@ -738,6 +745,9 @@ export class DnsblPublisher extends Construct {
     );
     allow(this.apiFunction, 'JournalReadWrite', JOURNAL_RW, [journalArn]);
     allow(this.apiFunction, 'JournalQueryByTime', ['dynamodb:Query'], [index(journalArn, JOURNAL_GSI.byTime.name)]);
+    // The quota guard and the status read the zone's rrset count and limit; the status reads the failure queue's depth.
+    allow(this.apiFunction, 'Route53ZoneQuota', ['route53:GetHostedZoneLimit'], [zoneArn]);
+    allow(this.apiFunction, 'FailureQueueDepth', ['sqs:GetQueueAttributes'], [this.onFailureQueue.queueArn]);
 
     // ---------------------------------------------------------------- stream -> stream-sync
     this.streamSyncFunction.addEventSource(
@@ -788,6 +798,8 @@ export class DnsblPublisher extends Construct {
       ...(props.canaryMaxCalls !== undefined ? { maxCalls: props.canaryMaxCalls } : {}),
     });
     this.alarms.push(this.canary.alarm);
+    this.zoneQuota = new ZoneQuota(this, 'ZoneQuota', { zoneName, hostedZoneArn: zoneArn, alarmTopic: this.alarmTopic, makeFunction: (spec) => this.makeFunction(env, spec), ...(props.quotaSchedule ? { schedule: props.quotaSchedule } : {}) });
+    this.alarms.push(this.zoneQuota.alarm);
 
     // ---------------------------------------------------------------- alarms and dashboard
     this.dashboard = this.makeAlarmsAndDashboard();

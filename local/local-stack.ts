@@ -21,7 +21,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AuditTrail } from '../lambdas/adapters/audit-trail.js';
 import { Journal } from '../lambdas/adapters/journal.js';
 import { ListingsTable } from '../lambdas/adapters/listings-table.js';
+import { PublisherState } from '../lambdas/adapters/publisher-state.js';
 import { Route53Answers } from '../lambdas/adapters/route53-answers.js';
+import { Route53Quota } from '../lambdas/adapters/route53-quota.js';
+import { QuotaGuard } from '../lambdas/services/quota-guard.js';
 import { ROUTE53_CLIENT_CONFIG, Route53Zone } from '../lambdas/adapters/route53-zone.js';
 import { ZoneLock } from '../lambdas/adapters/zone-lock.js';
 import { PublishedTable } from '../lambdas/adapters/published-table.js';
@@ -197,7 +200,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     await exportNow();
     checkAborted();
 
-    const handler = createStreamSyncHandler({ cfg, table, published, intent, zone, nowSeconds, lock: new ZoneLock(doc, tables.journal, cfg.zone), afterSync: scheduleExport });
+    const progress = new PublisherState(journal, cfg.zone);
+    const handler = createStreamSyncHandler({ cfg, table, published, intent, zone, nowSeconds, lock: new ZoneLock(doc, tables.journal, cfg.zone), afterSync: scheduleExport, progress });
+    // The local on-failure destination is the log; `dnsbl status` reads this count of what went there.
+    const failed = { messages: 0, records: 0 };
     const poller = createStreamPoller({
       endpoint: ddb.endpoint,
       tableName: tables.listings,
@@ -206,7 +212,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       startingPosition: 'TRIM_HORIZON',
       checkpointFile: ephemeral ? undefined : join(dataDir, 'stream-checkpoint.json'),
       handler: (e) => handler(e, { getRemainingTimeInMillis: () => 300_000 }),
-      onFailure: async (info) => log(`stream records sent to the on-failure destination: ${info.records.length} (${info.error})`),
+      onFailure: async (info) => {
+        failed.messages++;
+        failed.records += info.records.length;
+        log(`stream records sent to the on-failure destination: ${info.records.length} (${info.error})`);
+      },
     });
     await poller.start();
     stops.push(() => poller.stop());
@@ -229,7 +239,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     }
 
     const api = await startHttpAdapter(
-      createApiHandler({ cfg, table, journal, zoneProbe: new DnsZoneProbe({ zone: cfg.zone, servers: [`127.0.0.1:${r53.dnsPort}`] }) }),
+      createApiHandler({
+        cfg,
+        table,
+        journal,
+        zoneProbe: new DnsZoneProbe({ zone: cfg.zone, servers: [`127.0.0.1:${r53.dnsPort}`] }),
+        quotaGuard: new QuotaGuard(new Route53Quota(route53, zoneId)),
+        status: { quota: new Route53Quota(route53, zoneId), failureQueue: { depth: async () => ({ ...failed }) } },
+      }),
       { port: opts.apiPort ?? 0 },
     );
     stops.push(() => api.close());

@@ -11,6 +11,7 @@ import { lookupRoutes } from './lookup.js';
 import { openApiRoutes } from './openapi.js';
 import { callerOf } from './request.js';
 import { Router } from './router.js';
+import { statusRoutes } from './status.js';
 
 export function apiRouter(deps: ApiDeps): Router {
   return new Router([
@@ -20,6 +21,7 @@ export function apiRouter(deps: ApiDeps): Router {
     ...lookupRoutes(deps),
     ...historyRoutes(deps),
     ...openApiRoutes(deps),
+    ...statusRoutes(deps),
   ]);
 }
 

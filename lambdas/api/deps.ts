@@ -2,7 +2,9 @@
 import type { Journal } from '../adapters/journal.js';
 import type { ListingsTable } from '../adapters/listings-table.js';
 import type { ListingLimits, ZoneConfig } from '../core/listing.js';
+import type { QuotaGuard } from '../services/quota-guard.js';
 import type { ErrorLog } from './errors.js';
+import type { StatusSources } from './status.js';
 
 export interface DnsAnswer {
   readonly status: 'listed' | 'NXDOMAIN' | 'NODATA' | 'unavailable';
@@ -31,4 +33,8 @@ export interface ApiDeps {
   readonly writeConcurrency?: number;
   /** Attempts per item when the listing changes under us (default 20). */
   readonly maxAttempts?: number;
+  /** Refuses listing/exclusion writes that would take the zone past its rrset quota (omitted: unguarded). */
+  readonly quotaGuard?: QuotaGuard;
+  /** What GET /v1/status reads besides the journal (omitted parts are reported unknown). */
+  readonly status?: StatusSources;
 }

@@ -22,6 +22,7 @@ import { isActive, type Listing } from '../core/listing.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, jsonResult, type Problem, quote } from './errors.js';
 import { withIdempotency } from './idempotency.js';
+import { checkQuota } from './quota-check.js';
 import { readJsonBody } from './request.js';
 import type { RequestContext, Route } from './router.js';
 import { MAX_ITEMS, parseBatch, removeBodySchema, upsertBodySchema } from './schemas.js';
@@ -303,6 +304,8 @@ function batchRoute<S extends ZodTypeAny, I extends UpsertIntent | RemoveIntent>
   validate: (items: ReadonlyArray<z.infer<S> | undefined>, ctx: Parameters<typeof validateUpserts>[1], prior: readonly Problem[]) => I[],
   apply: (writer: Writer, it: I, first: StoredListing | undefined) => Promise<Outcome>,
   upsert: boolean,
+  /** Runs on the valid intents before anything is written (the quota guard); throws to refuse. */
+  admit?: (intents: readonly I[], now: Date) => Promise<void>,
 ) {
   return async (ctx: RequestContext): Promise<APIGatewayProxyResult> => {
     const raw = readJsonBody(ctx.event);
@@ -315,6 +318,9 @@ function batchRoute<S extends ZodTypeAny, I extends UpsertIntent | RemoveIntent>
       { cfg: deps.cfg, limits: deps.limits ?? {}, caller: ctx.caller, nowSeconds: Math.floor(now.getTime() / 1000), exclusion },
       parsed.problems,
     );
+    // Before the idempotency claim: a refused batch runs nothing and is not stored, so the same key
+    // may be retried once the quota allows it.
+    if (admit) await admit(intents, now);
     return withIdempotency(deps.journal, ctx, path, { items: parsed.items }, async () => {
       const writer = new Writer(deps, ctx.caller);
       return writer.run(intents, upsert, (it, first) => apply(writer, it, first));
@@ -323,7 +329,9 @@ function batchRoute<S extends ZodTypeAny, I extends UpsertIntent | RemoveIntent>
 }
 
 const upsertRoute = (deps: ApiDeps, path: string, exclusion: boolean) =>
-  batchRoute(deps, path, exclusion, upsertBodySchema, validateUpserts, (w, it, first) => w.upsert(it, first), true);
+  batchRoute(deps, path, exclusion, upsertBodySchema, validateUpserts, (w, it, first) => w.upsert(it, first), true, (intents, now) =>
+    deps.quotaGuard ? checkQuota(deps, deps.quotaGuard, intents, now) : Promise.resolve(),
+  );
 
 const removeRoute = (deps: ApiDeps, path: string, exclusion: boolean) =>
   batchRoute(deps, path, exclusion, removeBodySchema, validateRemovals, (w, it, first) => w.remove(it, first), false);

@@ -22,6 +22,7 @@ import {
   upsertBodySchema,
   writeResponseSchema,
 } from './schemas.js';
+import { statusResponseSchema } from './status-schema.js';
 import { toJsonSchema, toQueryParameters } from './zod-json-schema.js';
 
 const components: Record<string, ZodTypeAny> = {
@@ -32,6 +33,7 @@ const components: Record<string, ZodTypeAny> = {
   LookupResponse: lookupResponseSchema,
   BrowseResponse: browseResponseSchema,
   HistoryResponse: historyResponseSchema,
+  StatusResponse: statusResponseSchema,
   Error: errorBodySchema,
 };
 
@@ -47,7 +49,7 @@ function errors(...codes: number[]): Record<string, unknown> {
     409: 'Writes: ifVersion did not match (version-mismatch), the network is already an entry of the other kind in that list (exists-as-listing, exists-as-exclusion), or the entry kept changing (conflict); the body then also holds `items`, what happened to each item. Or a request with the same Idempotency-Key is still running (idempotency-key-in-use).',
     413: `Body larger than ${MAX_BODY_BYTES} bytes.`,
     415: 'Body is not application/json (UTF-8).',
-    422: 'Idempotency-Key reused with a different body.',
+    422: 'Idempotency-Key reused with a different body; or a listing/exclusion write that would take the zone past its Route 53 rrset quota (zone-quota-exceeded: the message gives the limit, the count and what the write adds; nothing was written).',
     500: 'Internal error.',
   };
   return Object.fromEntries(codes.map((c) => [String(c), { description: text[c] ?? 'Error', ...json('Error') }]));
@@ -136,6 +138,14 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/history': {
         get: read('Audit trail of a network', 'Every change of the network in every list, oldest first: who, when, before/after, why.', historyQuerySchema, 'HistoryResponse'),
+      },
+      '/v1/status': {
+        get: read(
+          'Zone status and cost',
+          'Rrsets against the Route 53 quota, estimated monthly Route 53 cost (queries extra), stream-sync lag, last reconcile passes and their drift, export serial and age, failure-queue depth. Always 200: a figure that cannot be read is {"status":"unknown","reason"}, one that never happened {"status":"never"}.',
+          undefined,
+          'StatusResponse',
+        ),
       },
       '/v1/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': {} } } } } },
     },

@@ -26,6 +26,7 @@ import { ApiCallError, ApiClient, ApiUnreachableError, InterruptedError } from '
 import { parseImport, type ImportEntry, type RejectedLine } from './import-file.js';
 import { Progress, type ProgressStream } from './progress.js';
 import type { Credentials } from './sign.js';
+import { statusCommand } from './status-command.js';
 
 export const DEFAULT_API = 'http://127.0.0.1:8080';
 export const MAX_BATCH = 1000;
@@ -656,6 +657,9 @@ function exitCodeOf(e: unknown): number {
   if (e instanceof ApiCallError) return e.status >= 500 ? EXIT.unavailable : EXIT.refused;
   return EXIT.refused;
 }
+
+// In its own file (status-command.ts).
+commands.status = { ...statusCommand, run: async (ctx, p) => (need(p, 0, 'status'), statusCommand.run(ctx)) };
 
 // ---------------------------------------------------------------- entry
 

@@ -1,12 +1,18 @@
 // Lambda: the operator API (API Gateway REST API, proxy integration, IAM auth). Wiring only: the
 // routes live in lambdas/api/. Needs the variables of runtime.ts, plus optionally ZONE_DNS_SERVERS
-// ("ip[:port]", comma-separated) for the lookup's live DNS answer (unset: the zone's NS addresses).
+// ("ip[:port]", comma-separated) for the lookup's live DNS answer (unset: the zone's NS addresses),
+// and FAILURE_QUEUE_URL (the stream sync's on-failure queue) for the status's failure-queue depth.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { FAILURE_QUEUE_URL_ENV, SqsFailureQueue } from '../adapters/failure-queue.js';
 import { Journal } from '../adapters/journal.js';
+import { Route53Quota } from '../adapters/route53-quota.js';
+import { ENV } from '../adapters/table-schema.js';
+import { QuotaGuard } from '../services/quota-guard.js';
 import { type ApiHandler, apiHandler } from '../api/app.js';
 import type { ApiDeps } from '../api/deps.js';
 import { DnsZoneProbe, parseDnsServers, ZONE_DNS_SERVERS_ENV } from '../api/dns-probe.js';
-import { logger, runtime } from './runtime.js';
+import { logger, requireEnv, runtime } from './runtime.js';
 
 export type { ApiDeps } from '../api/deps.js';
 
@@ -21,12 +27,16 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
   if (!instance) {
     const rt = runtime();
     const servers = process.env[ZONE_DNS_SERVERS_ENV];
+    const quota = new Route53Quota(rt.route53, requireEnv(ENV.hostedZoneId));
+    const queueUrl = process.env[FAILURE_QUEUE_URL_ENV];
     instance = createApiHandler({
       cfg: rt.cfg,
       table: rt.table,
       journal: new Journal(rt.doc, rt.journalTable),
       zoneProbe: new DnsZoneProbe({ zone: rt.cfg.zone, ...(servers ? { servers: parseDnsServers(servers) } : {}) }),
       log: { error: (message, extra) => logger.error(message, extra) },
+      quotaGuard: new QuotaGuard(quota, { onUnreadable: (reason) => logger.warn('zone quota unreadable; write not guarded', { reason }) }),
+      status: { quota, ...(queueUrl ? { failureQueue: new SqsFailureQueue(new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 2_000 } }), queueUrl) } : {}) },
     });
   }
   return instance(event, context);

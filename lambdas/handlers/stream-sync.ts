@@ -3,12 +3,15 @@
 // report the records that could not be synced so that only they (and later ones) are retried.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { PublisherState } from '../adapters/publisher-state.js';
 import { PublishedTable } from '../adapters/published-table.js';
+import { Journal } from '../adapters/journal.js';
 import { isTransient } from '../adapters/route53-zone.js';
 import { SyncIntent } from '../adapters/sync-intent.js';
 import { type LeaseLostError, ZoneLock } from '../adapters/zone-lock.js';
 import { TEST_POINT } from '../core/listing.js';
 import { batchListings, changedNetworks } from '../services/stream-records.js';
+import { syncProgressOf } from '../services/sync-progress.js';
 import { type SyncDeps, syncListings, syncRegionsFromZone } from '../services/zone-sync.js';
 import { logger, requireEnv, runtime } from './runtime.js';
 import { ENV } from '../adapters/table-schema.js';
@@ -17,6 +20,8 @@ export interface StreamSyncDeps extends SyncDeps {
   readonly lock: Pick<ZoneLock, 'acquire' | 'release' | 'fence'>;
   /** Called after changes reached the zone (e.g. to schedule an export). */
   readonly afterSync?: () => Promise<void>;
+  /** Where a fully synced invocation records its progress for `dnsbl status` (one PutItem). */
+  readonly progress?: Pick<PublisherState, 'recordSync'>;
 }
 
 /** Errors that say nothing about the records: the whole batch is retried, nothing is isolated. */
@@ -68,6 +73,7 @@ export function createStreamSyncHandler(deps: StreamSyncDeps) {
         }
       }
       if (deps.afterSync) await deps.afterSync().catch((e) => logger.warn('afterSync failed', { error: String(e) }));
+      if (deps.progress) await deps.progress.recordSync(syncProgressOf(records, Date.now())).catch((e) => logger.warn('recording sync progress failed', { error: String(e) }));
       return { batchItemFailures: [] };
     } finally {
       await deps.lock.release();
@@ -89,6 +95,7 @@ export const handler = async (event: DynamoDBStreamEvent, context: Context): Pro
       nowSeconds: () => Date.now() / 1000,
       lock: new ZoneLock(rt.doc, rt.journalTable, rt.cfg.zone),
       afterSync: exportTrigger(process.env.EXPORT_FUNCTION_NAME),
+      progress: new PublisherState(new Journal(rt.doc, rt.journalTable), rt.cfg.zone),
     });
   }
   return handlerInstance(event, context);

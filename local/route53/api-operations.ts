@@ -7,6 +7,7 @@ import { compareAscii, labelsToKey, listingKey, NameError, nameKey, parseName, s
 import { ROUTE53_TYPES } from './record-values.js';
 import { testDnsAnswer } from './test-dns-answer.js';
 import type { TokenBucket } from './token-bucket.js';
+import { getHostedZoneLimit } from './hosted-zone-limit.js';
 import { validateChangeBatch } from './validate-changes.js';
 import type { NodeObject, XmlObject } from './xml.js';
 import { child, text } from './xml.js';
@@ -332,6 +333,7 @@ export const OPERATIONS: Operation[] = [
   { name: 'DeleteHostedZone', method: 'DELETE', path: new RegExp(`^/2013-04-01/hostedzone/${ID}/?$`), handle: deleteHostedZone },
   { name: 'ChangeResourceRecordSets', method: 'POST', path: new RegExp(`^/2013-04-01/hostedzone/${ID}/rrset/?$`), handle: changeResourceRecordSets },
   { name: 'ListResourceRecordSets', method: 'GET', path: new RegExp(`^/2013-04-01/hostedzone/${ID}/rrset/?$`), handle: listResourceRecordSets },
+  { name: 'GetHostedZoneLimit', method: 'GET', path: new RegExp(`^/2013-04-01/hostedzonelimit/${ID}/(?<type>[^/]+)/?$`), handle: getHostedZoneLimit },
   { name: 'GetChange', method: 'GET', path: new RegExp(`^/2013-04-01/change/${ID}/?$`), handle: getChange },
   { name: 'TestDNSAnswer', method: 'GET', path: /^\/2013-04-01\/testdnsanswer\/?$/, handle: testDnsAnswer },
 ];

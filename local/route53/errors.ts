@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'NoSuchChange'
   | 'HostedZoneNotEmpty'
   | 'HostedZoneAlreadyExists'
+  | 'HostedZoneNotPrivate'
   | 'UnknownOperation';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -32,6 +33,7 @@ const STATUS: Record<ErrorCode, number> = {
   NoSuchChange: 404,
   HostedZoneNotEmpty: 400,
   HostedZoneAlreadyExists: 409,
+  HostedZoneNotPrivate: 400,
   UnknownOperation: 404,
 };
 

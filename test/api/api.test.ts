@@ -105,7 +105,7 @@ describe('lists and the OpenAPI document', () => {
     expect(r.json).toEqual(openApiDocument());
     expect(r.json.openapi).toBe('3.1.0');
     const routes = apiRouter({ cfg: CFG, table: env.table, journal: env.journal }).routes();
-    expect(routes.length).toBe(9);
+    expect(routes.length).toBe(10);
     for (const { method, path } of routes) expect(r.json.paths[path]?.[method.toLowerCase()], `${method} ${path}`).toBeDefined();
     const upsert = r.json.components.schemas.UpsertRequest;
     expect(upsert.additionalProperties).toBe(false);

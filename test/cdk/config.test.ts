@@ -146,6 +146,7 @@ describe('DnsblPublisher in another app, every option set (no bundling)', () => 
       sweeperSchedule: events.Schedule.rate(Duration.minutes(2)),
       canarySchedule: events.Schedule.rate(Duration.minutes(20)),
       canaryMaxCalls: 10,
+      quotaSchedule: events.Schedule.rate(Duration.minutes(15)),
       apiThrottle: { rateLimit: 5, burstLimit: 10 },
       removalPolicy: RemovalPolicy.DESTROY,
       exportPrefix: 'files/dnsbl',
@@ -176,7 +177,7 @@ describe('DnsblPublisher in another app, every option set (no bundling)', () => 
   it('applies schedules, throttle, removal policy and the export folder', () => {
     const t = Template.fromJSON(json);
     const rates = resourcesOfType(json, 'AWS::Events::Rule').map(([, r]) => r.Properties!.ScheduleExpression).sort();
-    expect(rates).toEqual(['rate(10 minutes)', 'rate(2 minutes)', 'rate(20 minutes)', 'rate(30 minutes)']);
+    expect(rates).toEqual(['rate(10 minutes)', 'rate(15 minutes)', 'rate(2 minutes)', 'rate(20 minutes)', 'rate(30 minutes)']);
     expect(json.Resources[logicalId(publisher.canary.function)]!.Properties!.Environment.Variables.CANARY_MAX_CALLS).toBe('10');
     t.hasResourceProperties('AWS::ApiGateway::Stage', {
       MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 })],

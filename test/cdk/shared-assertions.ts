@@ -32,6 +32,7 @@ import {
   statementsOfRole,
 } from './helpers.js';
 import { usedActionsInChild } from './used-actions.js';
+import { FAILURE_QUEUE_URL_ENV } from '../../lambdas/adapters/failure-queue.js';
 
 export function sharedAssertions(get: () => Synthesized): void {
   const ids = () => {
@@ -54,6 +55,7 @@ export function sharedAssertions(get: () => Synthesized): void {
         export: logicalId(p.exportFunction),
         api: logicalId(p.apiFunction),
         canary: logicalId(p.canary.function),
+        quota: logicalId(p.zoneQuota.function),
       },
       role: {
         streamSync: logicalId(p.streamSyncFunction.role!),
@@ -62,6 +64,7 @@ export function sharedAssertions(get: () => Synthesized): void {
         export: logicalId(p.exportFunction.role!),
         api: logicalId(p.apiFunction.role!),
         canary: logicalId(p.canary.function.role!),
+        quota: logicalId(p.zoneQuota.function.role!),
       },
     };
   };
@@ -356,9 +359,16 @@ export function sharedAssertions(get: () => Synthesized): void {
         // TestDNSAnswer has no resource-level permissions (the canary's only Route 53 action).
         if (a === 'route53:TestDNSAnswer') expect(res).toEqual(['*']);
         else expect(res).toEqual([zoneArn()]);
-        expect(['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets', 'route53:TestDNSAnswer']).toContain(a);
+        expect(['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets', 'route53:TestDNSAnswer', 'route53:GetHostedZoneLimit']).toContain(a);
       }
     }
+  });
+
+  it('tells the API the failure queue\'s URL (the status reads its depth)', () => {
+    const { json } = get();
+    const i = ids();
+    const vars = json.Resources[i.fn.api]!.Properties!.Environment.Variables;
+    expect(vars[FAILURE_QUEUE_URL_ENV]).toEqual({ Ref: i.queue });
   });
 
   it('grants each function exactly the table, bucket and service actions its code uses', () => {
@@ -451,6 +461,13 @@ export function sharedAssertions(get: () => Synthesized): void {
         'dynamodb:PutItem': [L, J],
         'dynamodb:UpdateItem': [L],
         'dynamodb:DeleteItem': [L, J],
+        // The quota guard and the status: the zone's count and limit, the failure queue's depth.
+        'route53:GetHostedZoneLimit': [Z],
+        'sqs:GetQueueAttributes': [Q],
+      },
+      [i.role.quota]: {
+        ...common(i.fn.quota),
+        'route53:GetHostedZoneLimit': [Z],
       },
       [i.role.canary]: {
         ...common(i.fn.canary),
@@ -521,7 +538,7 @@ export function sharedAssertions(get: () => Synthesized): void {
     }
     const clean = Object.fromEntries(Object.entries(report).map(([n, r]) => [n, { entry: r.entry, unused: [], missing: [] }]));
     expect(report).toEqual(clean);
-    expect(Object.keys(report).sort()).toEqual(['api', 'canary', 'export', 'reconcile', 'streamSync', 'sweeper']);
+    expect(Object.keys(report).sort()).toEqual(['api', 'canary', 'export', 'quota', 'reconcile', 'streamSync', 'sweeper']);
   });
 
   it('keeps every function role\'s inline policies under IAM\'s 10,240-character limit (the name patterns included)', () => {
@@ -695,10 +712,11 @@ export function sharedAssertions(get: () => Synthesized): void {
     expect(byTarget(i.fn.sweeper)).toEqual(['rate(1 minute)']);
     expect(byTarget(i.fn.export)).toEqual(['rate(5 minutes)']);
     expect(byTarget(i.fn.canary)).toEqual(['rate(5 minutes)']);
-    expect(rules).toHaveLength(4);
-    // EventBridge may invoke exactly these four.
+    expect(byTarget(i.fn.quota)).toEqual(['rate(5 minutes)']);
+    expect(rules).toHaveLength(5);
+    // EventBridge may invoke exactly these five.
     const perms = resourcesOfType(json, 'AWS::Lambda::Permission').filter(([, r]) => r.Properties!.Principal === 'events.amazonaws.com');
-    expect(perms.map(([, r]) => r.Properties!.FunctionName['Fn::GetAtt'][0]).sort()).toEqual([i.fn.export, i.fn.reconcile, i.fn.sweeper, i.fn.canary].sort());
+    expect(perms.map(([, r]) => r.Properties!.FunctionName['Fn::GetAtt'][0]).sort()).toEqual([i.fn.export, i.fn.reconcile, i.fn.sweeper, i.fn.canary, i.fn.quota].sort());
   });
 
   it('alarms on queue depth, stream-sync errors, iterator age, drift, export failures, API 5xx and canary wrong answers, all to the topic', () => {
@@ -707,7 +725,8 @@ export function sharedAssertions(get: () => Synthesized): void {
     const alarms = resourcesOfType(json, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties!);
     for (const a of alarms) {
       expect(a.AlarmActions).toEqual([{ Ref: i.topic }]);
-      expect(a.ComparisonOperator).toBe('GreaterThanThreshold');
+      // The quota alarm fires AT 80% used; every other one above its threshold.
+      expect(a.ComparisonOperator).toBe(a.MetricName === 'RRSetQuotaUsedPercent' ? 'GreaterThanOrEqualToThreshold' : 'GreaterThanThreshold');
     }
     const find = (metric: string, dim?: (d: Array<{ Name: string; Value: unknown }>) => boolean) => {
       const hits = alarms.filter((a) => a.MetricName === metric && (!dim || dim(a.Dimensions ?? [])));
@@ -723,6 +742,7 @@ export function sharedAssertions(get: () => Synthesized): void {
     expect(find('Errors', fnDim(i.fn.export))).toMatchObject({ Threshold: 0 });
     expect(find('5XXError')).toMatchObject({ Namespace: 'AWS/ApiGateway', Threshold: 0 });
     expect(find('WrongAnswers')).toMatchObject({ Namespace: 'DnsblPublisher', Dimensions: [{ Name: 'Zone', Value: ZONE }], Threshold: 0 });
+    expect(find('RRSetQuotaUsedPercent')).toMatchObject({ Namespace: 'DnsblPublisher', Dimensions: [{ Name: 'Zone', Value: ZONE }], Threshold: 80, Statistic: 'Maximum', TreatMissingData: 'missing' });
     // The topic is KMS-encrypted (rotating customer key CloudWatch may use) and TLS-only.
     const topic = json.Resources[i.topic]!.Properties!;
     const keyId = topic.KmsMasterKeyId['Fn::GetAtt'][0] as string;

@@ -55,6 +55,9 @@ export const COMMAND_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   GetChangeCommand: ['route53:GetChange'],
   GetHostedZoneCommand: ['route53:GetHostedZone'],
   TestDNSAnswerCommand: ['route53:TestDNSAnswer'],
+  GetHostedZoneLimitCommand: ['route53:GetHostedZoneLimit'],
+  // SQS
+  GetQueueAttributesCommand: ['sqs:GetQueueAttributes'],
   // S3
   PutObjectCommand: ['s3:PutObject'],
   GetObjectCommand: ['s3:GetObject'],

@@ -9,6 +9,7 @@ import { listingKey, toItem } from '../../lambdas/adapters/listing-item.js';
 import { Journal } from '../../lambdas/adapters/journal.js';
 import { ListingsTable } from '../../lambdas/adapters/listings-table.js';
 import { PublishedTable } from '../../lambdas/adapters/published-table.js';
+import { PublisherState } from '../../lambdas/adapters/publisher-state.js';
 import { SyncIntent } from '../../lambdas/adapters/sync-intent.js';
 import { ROUTE53_CLIENT_CONFIG, Route53Zone } from '../../lambdas/adapters/route53-zone.js';
 import { ZoneLock, type ZoneLockOptions } from '../../lambdas/adapters/zone-lock.js';
@@ -79,6 +80,8 @@ export async function startSyncEnv(
     lockOptions?: ZoneLockOptions;
     /** The Route 53 client's request timeout (default 2 s). */
     requestTimeoutMs?: number;
+    /** The handler records its progress for the status (PublisherState.recordSync). */
+    recordProgress?: boolean;
   } = {},
 ): Promise<SyncEnv> {
   const cfg = SYNC_CFG;
@@ -113,6 +116,7 @@ export async function startSyncEnv(
     nowSeconds: now,
     lock,
     ...(opts.chunkRegions ? { chunkRegions: opts.chunkRegions } : {}),
+    ...(opts.recordProgress ? { progress: new PublisherState(journal, cfg.zone) } : {}),
   });
   const crash: SyncEnv['crash'] = {};
   const failures: unknown[] = [];
