@@ -4,7 +4,13 @@
 // Each message is one batch of stream records the event source mapping gave up on (it names the
 // shard and the sequence-number range, not the records).
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { FailureQueueDepth } from '../services/zone-status.js';
+
+export interface FailureQueueDepth {
+  /** Messages in the on-failure destination (each one a batch of stream records given up on). */
+  messages: number;
+  /** Records in them, when known (the local stack counts them; SQS messages only name a range). */
+  records?: number;
+}
 
 /** Environment variable with the queue's URL (set for the API function by the construct). */
 export const FAILURE_QUEUE_URL_ENV = 'FAILURE_QUEUE_URL';

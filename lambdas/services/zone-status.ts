@@ -2,6 +2,7 @@
 // costs a month, how far the stream sync is behind, the last reconcile passes, the export, and the
 // failure queue. Each figure is read on its own: one that cannot be read is "unknown" with the
 // reason, never a failed report. Something that never happened (no pass yet) is "never".
+import type { FailureQueueDepth } from '../adapters/failure-queue.js';
 import type { ZoneQuotaSource } from '../adapters/route53-quota.js';
 import type { PublisherState, ReconcilePassRecord, SyncProgressRecord } from '../adapters/publisher-state.js';
 import { type ExportState, stateName as exportStateName } from './export.js';
@@ -14,14 +15,9 @@ import { usedPercent } from './quota-metric.js';
  */
 export const ROUTE53_PRICES = { hostedZoneMonthlyUsd: 0.5, includedRRSets: 10_000, rrsetMonthlyUsd: 0.0015 } as const;
 
-export type Figure<T> = ({ status: 'ok' } & T) | { status: 'never' } | { status: 'unknown'; reason: string };
+export type { FailureQueueDepth };
 
-export interface FailureQueueDepth {
-  /** Messages in the on-failure destination (each one a batch of stream records given up on). */
-  messages: number;
-  /** Records in them, when known (the local stack counts them; SQS messages only name a range). */
-  records?: number;
-}
+export type Figure<T> = ({ status: 'ok' } & T) | { status: 'never' } | { status: 'unknown'; reason: string };
 
 /** Where the status reads what the journal does not hold. */
 export interface StatusSources {
