@@ -19,6 +19,13 @@ export interface ListDef {
   readonly code: string;
   /** TXT template; {list}, {reason}, {ip} (the listed network) and {code} are substituted. */
   readonly txtTemplate: string;
+  /**
+   * Whether the Route 53 zone publishes this list's TXT records (default true). false: A records
+   * only, half the rrsets of the list (Route 53 bills each rrset past 10,000). The reason stays in
+   * the API, look-ups and the rbldnsd export: mirrors do not pay per record and keep answering TXT,
+   * so for such a list a TXT query gets the text from a mirror and NODATA from Route 53.
+   */
+  readonly route53Txt?: boolean;
 }
 
 export interface Listing {
@@ -302,17 +309,42 @@ export function fitTxt(text: string, max = MAX_TXT_BYTES): string {
   return text.slice(0, i);
 }
 
+/** A template split at its placeholders: literal text and placeholder names, alternating. */
+type CompiledTemplate = readonly string[];
+const compiledTemplates = new WeakMap<ListDef, CompiledTemplate>();
+
+function compileTemplate(list: ListDef): CompiledTemplate {
+  let c = compiledTemplates.get(list);
+  if (!c) {
+    // split with a capturing group: even indexes are literal text, odd ones placeholder names.
+    c = list.txtTemplate.split(/\{(list|reason|ip|code)\}/);
+    compiledTemplates.set(list, c);
+  }
+  return c;
+}
+
 /**
  * The text a listing answers with, in the zone and on mirrors alike: the template filled in,
  * printable ASCII, trimmed (rbldnsd drops leading and trailing spaces), and cut to at most 254 bytes
- * as written in the rbldnsd file (fitTxt).
+ * as written in the rbldnsd file (fitTxt). The template is split once per list (the planner renders
+ * a million texts; a regular-expression replace per text cost seconds there).
  */
 export function renderTxt(list: ListDef, listing: Pick<Listing, 'network' | 'reason'>): string {
-  const filled = fillTemplate(list, { ip: formatNetwork(listing.network), reason: listing.reason });
+  const parts = compileTemplate(list);
+  let filled = parts[0]!;
+  for (let i = 1; i < parts.length; i += 2) {
+    const key = parts[i];
+    filled += key === 'reason' ? listing.reason : key === 'ip' ? formatNetwork(listing.network) : key === 'list' ? list.name : list.code;
+    filled += parts[i + 1]!;
+  }
   // Defence in depth: whatever got through, only printable ASCII reaches DNS.
-  const safe = filled.replace(/[^\x20-\x7e]/g, '?').trim();
-  return fitTxt(safe).trimEnd();
+  const safe = (NOT_PRINTABLE.test(filled) ? filled.replace(NOT_PRINTABLE_ALL, '?') : filled).trim();
+  // Each character costs at most 2 bytes as written, so a short text always fits.
+  return safe.length * 2 <= MAX_TXT_BYTES ? safe : fitTxt(safe).trimEnd();
 }
+
+const NOT_PRINTABLE = /[^\x20-\x7e]/;
+const NOT_PRINTABLE_ALL = /[^\x20-\x7e]/g;
 
 /** One synthetic test-point listing per list (127.0.0.2, and through it ::ffff:7f00:2). */
 export function testPointListings(cfg: ZoneConfig): Listing[] {

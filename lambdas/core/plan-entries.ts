@@ -1,0 +1,212 @@
+// The planner's working form of the listings: each listing once, with its answer text worked out
+// at most once, and per family a table of the networks placed in the name tree, sorted by start
+// then prefix (then input order, which is what a stable sort of the input gives).
+//
+// Why tables of plain numbers: the planner looks at every entry's label at every depth of the
+// tree, and at 1,000,000 listings (three million entries with the IPv6 mirrors of IPv4) bigint
+// shifts and one object per entry made planning take a minute and a gigabyte. A 128-bit start is
+// four 32-bit words here, an IPv4 start one.
+import type { Family } from './ip.js';
+import type { Listing, ZoneConfig } from './listing.js';
+import { renderTxt } from './listing.js';
+import { MARKER_TYPE, MARKER_VALUE, type RRSet, txtValue } from './rrset.js';
+
+export interface FamilyShape {
+  readonly family: Family;
+  readonly bits: number;
+  readonly labelBits: number;
+  readonly maxDepth: number;
+  /** 32-bit words per start address. */
+  readonly words: number;
+  /** The label text of each label value (octets in decimal, nibbles in hex). */
+  readonly labels: readonly string[];
+}
+
+export const SHAPES: Record<Family, FamilyShape> = {
+  4: { family: 4, bits: 32, labelBits: 8, maxDepth: 4, words: 1, labels: Array.from({ length: 256 }, (_, i) => i.toString()) },
+  6: { family: 6, bits: 128, labelBits: 4, maxDepth: 32, words: 4, labels: Array.from({ length: 16 }, (_, i) => i.toString(16)) },
+};
+
+/** Per list, the listing (index into PlanListings) that answers, or NONE. */
+export type Base = readonly number[];
+export const NONE = -1;
+
+/**
+ * The listings of one plan and what they answer. An answer's key says what the Route 53 zone
+ * publishes for it: two nodes with the same key answer alike, so the lower one needs no record.
+ */
+export class PlanListings {
+  readonly listings: Listing[] = [];
+  /** Index of each listing's list in cfg.lists. */
+  readonly listOf: number[] = [];
+  private readonly parts: Array<string | undefined> = [];
+  private readonly txtValues: Array<string | undefined> = [];
+  private readonly listIndex: Map<string, number>;
+  /** Whether each list publishes TXT records in the zone (ListDef.route53Txt). */
+  private readonly publishesTxt: boolean[];
+
+  constructor(private readonly cfg: ZoneConfig) {
+    this.listIndex = new Map(cfg.lists.map((l, i) => [l.name, i]));
+    this.publishesTxt = cfg.lists.map((l) => l.route53Txt !== false);
+  }
+
+  /** Adds a listing; undefined when its list is not configured (it takes no part). */
+  add(l: Listing): number | undefined {
+    const list = this.listIndex.get(l.list);
+    if (list === undefined) return undefined;
+    this.listings.push(l);
+    this.listOf.push(list);
+    this.parts.push(undefined);
+    this.txtValues.push(undefined);
+    return this.listings.length - 1;
+  }
+
+  emptyBase(): number[] {
+    return this.cfg.lists.map(() => NONE);
+  }
+
+  /** A copy of `base` with each given listing winning its list (later ones win). */
+  withWinners(base: Base, winners: Iterable<number>): number[] {
+    const out = base.slice();
+    for (const i of winners) out[this.listOf[i]!] = i;
+    return out;
+  }
+
+  /** What a winning listing contributes to the answer key; '' when it answers nothing (exclusion). */
+  private part(i: number): string {
+    let p = this.parts[i];
+    if (p === undefined) {
+      const l = this.listings[i]!;
+      const list = this.listOf[i]!;
+      const code = this.cfg.lists[list]!.code;
+      p = l.exclusion ? '' : this.publishesTxt[list] ? `${code}\u0000${this.txtValue(i)}` : code;
+      this.parts[i] = p;
+    }
+    return p;
+  }
+
+  /** The answer key of a base: '' means not listed. */
+  key(base: Base): string {
+    let key = '';
+    for (let k = 0; k < base.length; k++) {
+      const i = base[k]!;
+      if (i === NONE) continue;
+      const p = this.part(i);
+      if (p === '') continue;
+      key = key === '' ? p : `${key}\u0001${p}`;
+    }
+    return key;
+  }
+
+  /** The listing's TXT record value, rendered once. */
+  private txtValue(i: number): string {
+    let v = this.txtValues[i];
+    if (v === undefined) {
+      v = txtValue(renderTxt(this.cfg.lists[this.listOf[i]!]!, this.listings[i]!));
+      this.txtValues[i] = v;
+    }
+    return v;
+  }
+
+  /** Appends the A and (for lists that publish it) TXT records of a listed base at `name` to `out`. */
+  answerRRSets(out: RRSet[], name: string, base: Base): void {
+    const a: string[] = [];
+    const txt: string[] = [];
+    for (let k = 0; k < base.length; k++) {
+      const i = base[k]!;
+      if (i === NONE || this.listings[i]!.exclusion) continue;
+      const list = this.listOf[i]!;
+      a.push(this.cfg.lists[list]!.code);
+      if (!this.publishesTxt[list]) continue;
+      const v = this.txtValue(i);
+      if (!txt.includes(v)) txt.push(v);
+    }
+    out.push({ name, type: 'A', ttl: this.cfg.ttl, values: a });
+    if (txt.length > 0) out.push({ name, type: 'TXT', ttl: this.cfg.ttl, values: txt });
+  }
+
+  marker(name: string): RRSet {
+    return { name, type: MARKER_TYPE, ttl: this.cfg.ttl, values: [MARKER_VALUE] };
+  }
+}
+
+/** A family's entries, sorted by (start, prefix, listing index). */
+export interface EntryTable {
+  readonly shape: FamilyShape;
+  readonly length: number;
+  /** shape.words 32-bit words per entry, most significant first. */
+  readonly words: Uint32Array;
+  readonly prefix: Uint8Array;
+  /** The entry's listing (index into PlanListings). */
+  readonly listing: Uint32Array;
+}
+
+/** The label value (octet or nibble) of entry `e` at `depth` (1 = next to the zone apex). */
+export function labelAt(t: EntryTable, e: number, depth: number): number {
+  const bit = (depth - 1) * t.shape.labelBits;
+  const word = t.words[e * t.shape.words + (bit >>> 5)]!;
+  return (word >>> (32 - t.shape.labelBits - (bit & 31))) & ((1 << t.shape.labelBits) - 1);
+}
+
+/** A table's entry count may be below its arrays' size: tables are built in place. */
+export function newTable(shape: FamilyShape, capacity: number): EntryTable & { length: number } {
+  return {
+    shape,
+    length: 0,
+    words: new Uint32Array(capacity * shape.words),
+    prefix: new Uint8Array(capacity),
+    listing: new Uint32Array(capacity),
+  };
+}
+
+export function pushEntry(t: EntryTable & { length: number }, words: ArrayLike<number>, prefix: number, listing: number): void {
+  const e = t.length++;
+  for (let w = 0; w < t.shape.words; w++) t.words[e * t.shape.words + w] = words[w]!;
+  t.prefix[e] = prefix;
+  t.listing[e] = listing;
+}
+
+/** Start-address words of a bigint start. */
+export function startWords(shape: FamilyShape, start: bigint): number[] {
+  if (shape.words === 1) return [Number(start)];
+  return [Number(start >> 96n), Number((start >> 64n) & 0xffffffffn), Number((start >> 32n) & 0xffffffffn), Number(start & 0xffffffffn)];
+}
+
+export function compareEntries(a: EntryTable, i: number, b: EntryTable, j: number): number {
+  const n = a.shape.words;
+  for (let w = 0; w < n; w++) {
+    const x = a.words[i * n + w]!;
+    const y = b.words[j * n + w]!;
+    if (x !== y) return x - y;
+  }
+  return a.prefix[i]! - b.prefix[j]! || a.listing[i]! - b.listing[j]!;
+}
+
+/** The table sorted (a new table; the input is left as it was). */
+export function sortTable(t: EntryTable): EntryTable {
+  const order = Array.from({ length: t.length }, (_, i) => i);
+  // Already sorted is the common case for listings read in key order: check before sorting.
+  let sorted = true;
+  for (let i = 1; i < t.length && sorted; i++) sorted = compareEntries(t, i - 1, t, i) < 0;
+  if (!sorted) order.sort((i, j) => compareEntries(t, i, t, j));
+  const out = newTable(t.shape, t.length);
+  for (const i of order) pushEntry(out, t.words.subarray(i * t.shape.words, (i + 1) * t.shape.words), t.prefix[i]!, t.listing[i]!);
+  return out;
+}
+
+/** Merges sorted tables of one family into one sorted table. */
+export function mergeTables(shape: FamilyShape, tables: readonly EntryTable[]): EntryTable {
+  const out = newTable(shape, tables.reduce((n, t) => n + t.length, 0));
+  const pos = tables.map(() => 0);
+  for (;;) {
+    let best = -1;
+    for (let k = 0; k < tables.length; k++) {
+      if (pos[k]! >= tables[k]!.length) continue;
+      if (best < 0 || compareEntries(tables[k]!, pos[k]!, tables[best]!, pos[best]!) < 0) best = k;
+    }
+    if (best < 0) return out;
+    const t = tables[best]!;
+    const i = pos[best]!++;
+    pushEntry(out, t.words.subarray(i * shape.words, (i + 1) * shape.words), t.prefix[i]!, t.listing[i]!);
+  }
+}
