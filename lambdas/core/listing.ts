@@ -55,9 +55,17 @@ export interface ZoneConfig {
   readonly hostmaster: string;
   /**
    * Answer IPv6 queries for IPv4-mapped (::ffff:a.b.c.d) and 6to4 (2002:aabb:ccdd::/48) addresses
-   * from the IPv4 listings, as rbldnsd always does. Default true: mirrors and the Route 53 zone
-   * answer alike, at three times the rrsets per IPv4 listing. false: the Route 53 zone answers
-   * those only for the test point (::ffff:7f00:2), and mirrors differ from it there.
+   * from the IPv4 listings in the Route 53 zone, as rbldnsd mirrors always do.
+   *
+   * Default false: the Route 53 zone answers those names only for the test point (::ffff:7f00:2),
+   * and mirrors (which answer them from their IPv4 data whatever this says) differ from it there.
+   * Mail servers do not send such queries: Postfix presents IPv4 clients in dotted-quad form
+   * (IPV6_README, https://www.postfix.org/IPV6_README.html: "Postfix always presents IPv4 client IP
+   * addresses in the traditional dotted quad IPv4 format", the one exception being IPv6-only
+   * listeners on old Linux and Solaris), Exim turns an IPv4-mapped peer into its IPv4 form
+   * (host_ntoa in src/host.c: "If the result is a mapped IPv4 address, show it in V4 format", so
+   * dnslists reverse the IPv4 octets), and 6to4 is deprecated (RFC 7526). true mirrors every IPv4
+   * listing into both ranges: three times the rrsets of IPv4 listings, for queries nobody sends.
    */
   readonly ipv4ViaIpv6?: boolean;
 }
@@ -157,6 +165,9 @@ export function validateZoneConfig(cfg: ZoneConfig): ZoneConfig {
           `{ip} counted at its longest, ${MAX_NETWORK_TEXT} characters, {reason} empty): at most ${MAX_TXT_BYTES} fit in a TXT record`,
         `lists[${i}].txtTemplate`,
       );
+    }
+    if (l.route53Txt !== undefined && typeof l.route53Txt !== 'boolean') {
+      throw new InputError(`lists[${i}].route53Txt must be true or false (false: A records only in Route 53)`, `lists[${i}].route53Txt`);
     }
     if (names.has(l.name)) throw new InputError(`list ${l.name} is configured twice`, `lists[${i}].name`);
     if (codes.has(l.code)) throw new InputError(`return code ${l.code} is used by two lists`, `lists[${i}].code`);

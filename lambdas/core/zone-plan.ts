@@ -23,8 +23,9 @@
 // is wider than /32), so names at depth <= 4 belong to the IPv4 plan and deeper names to the IPv6
 // plan; the two plans never touch each other's names.
 //
-// IPv4 listings are mirrored into ::ffff:0:0/96 and 2002::/16 because rbldnsd answers those IPv6
-// queries from its IPv4 data; the mirrors keep the IPv4 TXT text.
+// With ipv4ViaIpv6 set, IPv4 listings are mirrored into ::ffff:0:0/96 and 2002::/16 (rbldnsd answers
+// those IPv6 queries from its IPv4 data); the mirrors keep the IPv4 TXT text. The test points are
+// always mirrored.
 //
 // Because every decision is local, a change to one network only changes the records inside that
 // network plus the wildcards of its ancestors (planRegion), and the full plan (planZone) is the same
@@ -38,6 +39,7 @@ import {
   labelAt,
   mergeTables,
   newTable,
+  runEnd,
   PlanListings,
   pushEntry,
   SHAPES,
@@ -52,7 +54,7 @@ const NIBBLE_ONLY_LABELS = ['a', 'b', 'c', 'd', 'e', 'f'];
 
 /** Whether an IPv4 network is also answered through IPv6 (always for the test points). */
 function mirrored(cfg: ZoneConfig, n: Network): boolean {
-  return n.family === 4 && (cfg.ipv4ViaIpv6 !== false || contains(LOOPBACK, n));
+  return n.family === 4 && (cfg.ipv4ViaIpv6 === true || contains(LOOPBACK, n));
 }
 
 /** A node of the name tree about to be planned, with its entries t[lo, hi) strictly inside it. */
@@ -160,7 +162,7 @@ function* subtree(p: PlanListings, t: EntryTable, start: Visit, parentKey: strin
       f.pos++;
     }
     const lo = f.pos;
-    while (f.pos < f.hi && labelAt(t, f.pos, childDepth) === c) f.pos++;
+    if (f.pos < f.hi && labelAt(t, f.pos, childDepth) === c) f.pos = runEnd(t, f.pos, f.hi, childDepth, c);
     f.cursor = c + 1;
     let base = f.base;
     let key = f.key;
@@ -207,7 +209,7 @@ export function* planZone(cfg: ZoneConfig, listings: Iterable<Listing>): Generat
   for (let e = 0; e < sorted4.length; e++) {
     const s = sorted4.words[e]!;
     const prefix = sorted4.prefix[e]!;
-    if (cfg.ipv4ViaIpv6 === false && !(s >>> 24 === loopback && prefix >= LOOPBACK.prefix)) continue;
+    if (cfg.ipv4ViaIpv6 !== true && !(s >>> 24 === loopback && prefix >= LOOPBACK.prefix)) continue;
     pushEntry(mapped, [0, 0, 0xffff, s], 96 + prefix, sorted4.listing[e]!);
     pushEntry(sixToFour, [(0x20020000 | (s >>> 16)) >>> 0, ((s & 0xffff) << 16) >>> 0, 0, 0], 16 + prefix, sorted4.listing[e]!);
   }

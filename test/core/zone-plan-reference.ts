@@ -86,7 +86,7 @@ class Planner {
 
   /** Whether an IPv4 network is also answered through IPv6 (always for the test points). */
   mirrors(n: Network): boolean {
-    return n.family === 4 && (this.cfg.ipv4ViaIpv6 !== false || contains(LOOPBACK, n));
+    return n.family === 4 && (this.cfg.ipv4ViaIpv6 === true || contains(LOOPBACK, n));
   }
 
   answer(base: Base): Answer {
