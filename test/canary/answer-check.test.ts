@@ -14,7 +14,7 @@ import {
   testPointSamples,
 } from '../../lambdas/core/answer-check.js';
 import { contains, embeddedIpv4, formatAddress, parseNetwork } from '../../lambdas/core/ip.js';
-import type { Answer } from '../../lambdas/core/semantics.js';
+import { type Answer, zoneRecords } from '../../lambdas/core/semantics.js';
 import { seeded } from './support.js';
 
 const LISTED: Answer = [
@@ -34,6 +34,22 @@ describe('judging what the zone answered', () => {
     expect(judgeA([LISTED[0]!], { rcode: 'NOERROR', values: ['127.0.0.2', '127.0.0.3'] }).ok).toBe(false);
     expect(judgeTxt(LISTED.map((x) => x.txt), { rcode: 'NOERROR', values: ['Listed in spam', 'other'] })).toMatchObject({ ok: false });
     expect(judgeTxt(LISTED.map((x) => x.txt), { rcode: 'NOERROR', values: [] })).toMatchObject({ ok: false, problem: expect.stringContaining('NODATA') });
+  });
+
+  it('expects no TXT for a list published A-only in Route 53: NODATA is right, its text is wrong', () => {
+    const lists = [
+      { name: 'spam', code: '127.0.0.2', txtTemplate: '{reason}', route53Txt: false },
+      { name: 'proxy', code: '127.0.0.3', txtTemplate: '{reason}' },
+    ];
+    expect(zoneRecords({ lists }, LISTED)).toEqual({ a: ['127.0.0.2', '127.0.0.3'], txt: ['proxy'] });
+    const spamOnly = zoneRecords({ lists }, [LISTED[0]!]);
+    expect(spamOnly).toEqual({ a: ['127.0.0.2'], txt: [] });
+    expect(judgeA([LISTED[0]!], { rcode: 'NOERROR', values: ['127.0.0.2'] })).toEqual({ ok: true, askTxt: true });
+    expect(judgeTxt(spamOnly.txt, { rcode: 'NOERROR', values: [] })).toEqual({ ok: true });
+    expect(judgeTxt(spamOnly.txt, { rcode: 'NOERROR', values: ['Listed in spam'] })).toMatchObject({ ok: false });
+    expect(judgeTxt(zoneRecords({ lists }, LISTED).txt, { rcode: 'NOERROR', values: ['proxy', 'Listed in spam'] }).ok).toBe(false);
+    // Two lists answering the same text: the zone holds it once.
+    expect(zoneRecords({ lists: lists.map((l) => ({ ...l, route53Txt: true })) }, [LISTED[0]!, { ...LISTED[1]!, txt: 'Listed in spam' }]).txt).toEqual(['Listed in spam']);
   });
 
   it('counts a listed address answered NXDOMAIN or NODATA as wrong', () => {
