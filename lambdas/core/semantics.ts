@@ -34,6 +34,16 @@ export function answerOf(lists: readonly ListDef[], winners: ReadonlyArray<Listi
   return out;
 }
 
+/**
+ * The configuration rbldnsd mirrors answer by: they answer IPv4-mapped and 6to4 names from their
+ * IPv4 data whatever ipv4ViaIpv6 says (in a zone with an IPv4 dataset rbldnsd does so; the real
+ * rbldnsd shows it in test/dns-harness/rbldnsd.test.ts), and every list's TXT text (route53Txt is
+ * about Route 53 only).
+ */
+export function mirrorConfig(cfg: ZoneConfig): ZoneConfig {
+  return { ...cfg, ipv4ViaIpv6: true };
+}
+
 /** The records the Route 53 zone holds for an answer (A values, TXT texts), each value once. */
 export interface ZoneRecords {
   readonly a: readonly string[];

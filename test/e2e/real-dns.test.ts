@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareNetworks, formatNetwork, parseNetwork, queryName } from '../../lambdas/core/ip.js';
 import { type ListDef, type Listing, renderTxt, validateZoneConfig, type ZoneConfig } from '../../lambdas/core/listing.js';
 import { renderRbldnsd } from '../../lambdas/core/rbldnsd-render.js';
-import { answerFor, effectiveListings, zoneRecords } from '../../lambdas/core/semantics.js';
+import { answerFor, effectiveListings, mirrorConfig, zoneRecords } from '../../lambdas/core/semantics.js';
 import { zoneFile } from '../../lambdas/core/zone-file.js';
 import { planZone } from '../../lambdas/core/zone-plan.js';
 import { CFG, listingArb } from '../core/arbitraries.js';
@@ -42,7 +42,7 @@ describe.each([
 ])('planned zone in BIND and rendered file in rbldnsd answer as the semantics: %s', (_name, cfg: ZoneConfig) => {
   const listings = sampleListings();
   const effective = effectiveListings(cfg, listings, NOW);
-  const mirrorCfg: ZoneConfig = { ...cfg, ipv4ViaIpv6: true };
+  const mirrorCfg = mirrorConfig(cfg);
   let dir: string;
   let bind: Awaited<ReturnType<typeof startBind>>;
   let rbl: Awaited<ReturnType<typeof startRbldnsd>>;
