@@ -18,13 +18,13 @@ export interface FamilyShape {
   readonly maxDepth: number;
   /** 32-bit words per start address. */
   readonly words: number;
-  /** The label text of each label value (octets in decimal, nibbles in hex). */
+  /** The label text of each label value with its dot (octets in decimal, nibbles in hex): "12.". */
   readonly labels: readonly string[];
 }
 
 export const SHAPES: Record<Family, FamilyShape> = {
-  4: { family: 4, bits: 32, labelBits: 8, maxDepth: 4, words: 1, labels: Array.from({ length: 256 }, (_, i) => i.toString()) },
-  6: { family: 6, bits: 128, labelBits: 4, maxDepth: 32, words: 4, labels: Array.from({ length: 16 }, (_, i) => i.toString(16)) },
+  4: { family: 4, bits: 32, labelBits: 8, maxDepth: 4, words: 1, labels: Array.from({ length: 256 }, (_, i) => `${i}.`) },
+  6: { family: 6, bits: 128, labelBits: 4, maxDepth: 32, words: 4, labels: Array.from({ length: 16 }, (_, i) => `${i.toString(16)}.`) },
 };
 
 /** Per list, the listing (index into PlanListings) that answers, or NONE. */
@@ -32,14 +32,16 @@ export type Base = readonly number[];
 export const NONE = -1;
 
 /**
- * The listings of one plan and what they answer. An answer's key says what the Route 53 zone
- * publishes for it: two nodes with the same key answer alike, so the lower one needs no record.
+ * The listings of one plan and what they answer. Two nodes whose bases give the same answer
+ * (sameAnswer: what the Route 53 zone publishes) answer alike, so the lower one needs no record.
  */
 export class PlanListings {
   readonly listings: Listing[] = [];
   /** Index of each listing's list in cfg.lists. */
   readonly listOf: number[] = [];
   private readonly txtValues: Array<string | undefined> = [];
+  /** Whether each listing is an exclusion (its list is silent where it wins). */
+  private readonly exclusion: boolean[] = [];
   private readonly listIndex: Map<string, number>;
   /** Whether each list publishes TXT records in the zone (ListDef.route53Txt). */
   private readonly publishesTxt: boolean[];
@@ -56,6 +58,7 @@ export class PlanListings {
     this.listings.push(l);
     this.listOf.push(list);
     this.txtValues.push(undefined);
+    this.exclusion.push(l.exclusion);
     return this.listings.length - 1;
   }
 
@@ -70,21 +73,34 @@ export class PlanListings {
     return out;
   }
 
-  /**
-   * The answer key of a base: '' means not listed. Built on each call rather than kept per listing:
-   * a million kept keys were promoted by the garbage collector at a cost of seconds.
-   */
-  key(base: Base): string {
-    let key = '';
+  /** Whether a base answers at all (some list's winner is a listing, not an exclusion). */
+  listed(base: Base): boolean {
     for (let k = 0; k < base.length; k++) {
       const i = base[k]!;
-      if (i === NONE || this.listings[i]!.exclusion) continue;
-      const list = this.listOf[i]!;
-      const code = this.cfg.lists[list]!.code;
-      const part = this.publishesTxt[list] ? `${code}\u0000${this.txtValue(i)}` : code;
-      key = key === '' ? part : `${key}\u0001${part}`;
+      if (i !== NONE && !this.exclusion[i]) return true;
     }
-    return key;
+    return false;
+  }
+
+  /**
+   * Whether two bases give the zone the same answer: per list, both silent, or both answering with
+   * the same text (or either text, for a list without TXT in the zone: its A value is the list's).
+   * Compared in place rather than through answer strings: the planner asks this for millions of
+   * nodes, and a string per node cost seconds of allocation and garbage collection.
+   */
+  sameAnswer(a: Base, b: Base): boolean {
+    if (a === b) return true;
+    for (let k = 0; k < a.length; k++) {
+      const i = a[k]!;
+      const j = b[k]!;
+      if (i === j) continue;
+      const silentI = i === NONE || this.exclusion[i]!;
+      const silentJ = j === NONE || this.exclusion[j]!;
+      if (silentI !== silentJ) return false;
+      if (silentI || !this.publishesTxt[k]) continue;
+      if (this.txtValue(i) !== this.txtValue(j)) return false;
+    }
+    return true;
   }
 
   /** The listing's TXT record value, rendered once. */
@@ -103,7 +119,7 @@ export class PlanListings {
     const txt: string[] = [];
     for (let k = 0; k < base.length; k++) {
       const i = base[k]!;
-      if (i === NONE || this.listings[i]!.exclusion) continue;
+      if (i === NONE || this.exclusion[i]) continue;
       const list = this.listOf[i]!;
       a.push(this.cfg.lists[list]!.code);
       if (!this.publishesTxt[list]) continue;

@@ -62,7 +62,6 @@ interface Visit {
   readonly depth: number;
   readonly name: string;
   readonly base: Base;
-  readonly key: string;
   /** IPv4 node whose labels are all single digits (see the top of the file). */
   readonly shared: boolean;
   readonly lo: number;
@@ -74,7 +73,7 @@ interface Frame {
   depth: number;
   name: string;
   base: Base;
-  key: string;
+  listed: boolean;
   shared: boolean;
   /** Next entry not yet handed to a child, and the end of the node's entries. */
   pos: number;
@@ -94,19 +93,19 @@ interface Frame {
  * is false, for the zone apex) and everything below it. Iterative with one reused frame per depth,
  * so a record costs no chain of nested generators and a node no allocation beyond its name.
  */
-function* subtree(p: PlanListings, t: EntryTable, start: Visit, parentKey: string, withSelf: boolean): Generator<RRSet> {
+function* subtree(p: PlanListings, t: EntryTable, start: Visit, parentBase: Base, withSelf: boolean): Generator<RRSet> {
   const shape = t.shape;
   const frames: Frame[] = [];
   let top = -1;
   let out: RRSet[] = [];
-  const push = (depth: number, name: string, base: Base, key: string, shared: boolean, lo: number, hi: number, forceDigits: boolean): void => {
+  const push = (depth: number, name: string, base: Base, listed: boolean, shared: boolean, lo: number, hi: number, forceDigits: boolean): void => {
     const f = (frames[++top] ??= {
-      depth: 0, name: '', base: [], key: '', shared: false, pos: 0, hi: 0, cursor: 0, forceDigits: false, covers: [], coverEnds: [], coverCount: 0,
+      depth: 0, name: '', base: [], listed: false, shared: false, pos: 0, hi: 0, cursor: 0, forceDigits: false, covers: [], coverEnds: [], coverCount: 0,
     });
     f.depth = depth;
     f.name = name;
     f.base = base;
-    f.key = key;
+    f.listed = listed;
     f.shared = shared;
     f.pos = lo;
     f.hi = hi;
@@ -115,9 +114,7 @@ function* subtree(p: PlanListings, t: EntryTable, start: Visit, parentKey: strin
     f.coverCount = 0;
   };
   /** The node's own records (into `out`), and its frame if it has children to visit. */
-  const enter = (depth: number, name: string, base: Base, key: string, parentKey: string, shared: boolean, lo: number, hi: number): void => {
-    const listed = key !== '';
-    const changed = key !== parentKey;
+  const enter = (depth: number, name: string, base: Base, listed: boolean, changed: boolean, shared: boolean, lo: number, hi: number): void => {
     if (depth === shape.maxDepth) {
       if (listed && (changed || shared)) p.answerRRSets(out, name, base);
       else if (!listed && changed) out.push(p.marker(name));
@@ -128,10 +125,11 @@ function* subtree(p: PlanListings, t: EntryTable, start: Visit, parentKey: strin
     if (!listed && changed) out.push(p.marker(name));
     const forceDigits = listed && shared;
     if (forceDigits) for (const l of NIBBLE_ONLY_LABELS) out.push(p.marker(`${l}.${name}`));
-    if (hasInner || forceDigits) push(depth, name, base, key, shared, lo, hi, forceDigits);
+    if (hasInner || forceDigits) push(depth, name, base, listed, shared, lo, hi, forceDigits);
   };
-  if (withSelf) enter(start.depth, start.name, start.base, start.key, parentKey, start.shared, start.lo, start.hi);
-  else push(start.depth, start.name, start.base, start.key, start.shared, start.lo, start.hi, false);
+  const startListed = p.listed(start.base);
+  if (withSelf) enter(start.depth, start.name, start.base, startListed, !p.sameAnswer(start.base, parentBase), start.shared, start.lo, start.hi);
+  else push(start.depth, start.name, start.base, startListed, start.shared, start.lo, start.hi, false);
   while (top >= 0) {
     if (out.length > 0) {
       for (let k = 0; k < out.length; k++) yield out[k]!;
@@ -148,9 +146,9 @@ function* subtree(p: PlanListings, t: EntryTable, start: Visit, parentKey: strin
       f.coverEnds[kept++] = f.coverEnds[k]!;
     }
     f.coverCount = kept;
-    let c = f.pos < f.hi ? labelAt(t, f.pos, childDepth) : Infinity;
+    let c = f.pos < f.hi ? labelAt(t, f.pos, childDepth) : 0x10000;
     if (kept > 0 || (f.forceDigits && f.cursor < 10)) c = Math.min(c, f.cursor);
-    if (c === Infinity) {
+    if (c === 0x10000) {
       top--;
       continue;
     }
@@ -164,18 +162,18 @@ function* subtree(p: PlanListings, t: EntryTable, start: Visit, parentKey: strin
     const lo = f.pos;
     if (f.pos < f.hi && labelAt(t, f.pos, childDepth) === c) f.pos = runEnd(t, f.pos, f.hi, childDepth, c);
     f.cursor = c + 1;
-    let base = f.base;
-    let key = f.key;
-    if (f.coverCount > 0) {
-      const b = base.slice();
-      for (let k = 0; k < f.coverCount; k++) {
-        const l = t.listing[f.covers[k]!]!;
-        b[p.listOf[l]!] = l;
-      }
-      base = b;
-      key = p.key(b);
+    const name = shape.labels[c]! + f.name;
+    if (f.coverCount === 0) {
+      // Nothing starts here: the child answers as its parent.
+      enter(childDepth, name, f.base, f.listed, false, f.shared && c < 10, lo, f.pos);
+      continue;
     }
-    enter(childDepth, `${shape.labels[c]}.${f.name}`, base, key, f.key, f.shared && c < 10, lo, f.pos);
+    const base = f.base.slice();
+    for (let k = 0; k < f.coverCount; k++) {
+      const l = t.listing[f.covers[k]!]!;
+      base[p.listOf[l]!] = l;
+    }
+    enter(childDepth, name, base, p.listed(base), !p.sameAnswer(base, f.base), f.shared && c < 10, lo, f.pos);
   }
   for (let k = 0; k < out.length; k++) yield out[k]!;
 }
@@ -216,8 +214,8 @@ export function* planZone(cfg: ZoneConfig, listings: Iterable<Listing>): Generat
   const v6 = mergeTables(SHAPES[6], [mapped, sortTable(native6), sixToFour]);
   const empty = p.emptyBase();
   for (const t of [sorted4, v6]) {
-    const root: Visit = { depth: 0, name: zoneName(cfg), base: empty, key: '', shared: t.shape.family === 4, lo: 0, hi: t.length };
-    yield* subtree(p, t, root, '', false);
+    const root: Visit = { depth: 0, name: zoneName(cfg), base: empty, shared: t.shape.family === 4, lo: 0, hi: t.length };
+    yield* subtree(p, t, root, empty, false);
   }
 }
 /** Which names a region plan decides: everything it does not name is left alone. */
@@ -262,7 +260,7 @@ function labelsOf(shape: FamilyShape, start: bigint, depth: number): string[] {
   const out: string[] = [];
   for (let d = 1; d <= depth; d++) {
     const v = Number((start >> BigInt(shape.bits - d * shape.labelBits)) & ((1n << BigInt(shape.labelBits)) - 1n));
-    out.push(shape.labels[v]!);
+    out.push(shape.labels[v]!.slice(0, -1));
   }
   return out;
 }
@@ -335,20 +333,19 @@ function planFamilyRegion(
   const alignedDepth = Math.floor(region.prefix / shape.labelBits);
   const aligned = region.prefix % shape.labelBits === 0;
   const ancestorDepth = aligned ? alignedDepth - 1 : alignedDepth;
-  let parentKey = '';
+  let parentBase: Base = p.emptyBase();
   for (let depth = 1; depth <= ancestorDepth; depth++) {
     const prefix = depth * shape.labelBits;
     const base = baseAt(prefix);
-    const key = p.key(base);
-    if (key !== '') {
+    if (p.listed(base)) {
       const labels = labelsOf(shape, region.start, depth);
       const wildcard = `*.${nameOf(cfg, labels)}`;
       names.push(wildcard);
       const node: Network = { family: shape.family, start: mask(prefix), prefix };
       const shared = shape.family === 4 && labels.every((l) => l.length === 1);
-      if (key !== parentKey || shared || ctx.hasInner(toOriginal(node))) p.answerRRSets(rrsets, wildcard, base);
+      if (!p.sameAnswer(base, parentBase) || shared || ctx.hasInner(toOriginal(node))) p.answerRRSets(rrsets, wildcard, base);
     }
-    parentKey = key;
+    parentBase = base;
   }
   // The subtree roots: the region's own node, or the children of its node that it covers.
   const rootPrefix = aligned ? region.prefix : (alignedDepth + 1) * shape.labelBits;
@@ -370,12 +367,11 @@ function planFamilyRegion(
       depth: labels.length,
       name,
       base,
-      key: p.key(base),
       shared: shape.family === 4 && labels.every((l) => l.length === 1),
       lo: 0,
       hi: table.length,
     };
-    rrsets.push(...subtree(p, table, root, parentKey, true));
+    rrsets.push(...subtree(p, table, root, parentBase, true));
   }
   return { scope: { subtrees, names }, rrsets };
 }
