@@ -27,6 +27,11 @@ export const SHAPES: Record<Family, FamilyShape> = {
   6: { family: 6, bits: 128, labelBits: 4, maxDepth: 32, words: 4, labels: Array.from({ length: 16 }, (_, i) => `${i.toString(16)}.`) },
 };
 
+/** Where planned records go: an array, or the walk's reusable buffer. */
+export interface RecordSink {
+  push(r: RRSet): unknown;
+}
+
 /** Per list, the listing (index into PlanListings) that answers, or NONE. */
 export type Base = readonly number[];
 export const NONE = -1;
@@ -40,6 +45,9 @@ export class PlanListings {
   /** Index of each listing's list in cfg.lists. */
   readonly listOf: number[] = [];
   private readonly txtValues: Array<string | undefined> = [];
+  private readonly txtValueArrays: Array<readonly string[] | undefined> = [];
+  /** Each list's A values when it answers alone. */
+  private readonly codeValues: ReadonlyArray<readonly string[]>;
   /** Whether each listing is an exclusion (its list is silent where it wins). */
   private readonly exclusion: boolean[] = [];
   private readonly listIndex: Map<string, number>;
@@ -49,6 +57,7 @@ export class PlanListings {
   constructor(private readonly cfg: ZoneConfig) {
     this.listIndex = new Map(cfg.lists.map((l, i) => [l.name, i]));
     this.publishesTxt = cfg.lists.map((l) => l.route53Txt !== false);
+    this.codeValues = cfg.lists.map((l) => Object.freeze([l.code]));
   }
 
   /** Adds a listing; undefined when its list is not configured (it takes no part). */
@@ -58,6 +67,7 @@ export class PlanListings {
     this.listings.push(l);
     this.listOf.push(list);
     this.txtValues.push(undefined);
+    this.txtValueArrays.push(undefined);
     this.exclusion.push(l.exclusion);
     return this.listings.length - 1;
   }
@@ -113,8 +123,35 @@ export class PlanListings {
     return v;
   }
 
-  /** Appends the A and (for lists that publish it) TXT records of a listed base at `name` to `out`. */
-  answerRRSets(out: RRSet[], name: string, base: Base): void {
+  /** The listing's TXT values as one record's values, made once (most names answer for one listing). */
+  private txtValues1(i: number): readonly string[] {
+    let v = this.txtValueArrays[i];
+    if (v === undefined) {
+      v = Object.freeze([this.txtValue(i)]);
+      this.txtValueArrays[i] = v;
+    }
+    return v;
+  }
+
+  /**
+   * Appends the A and (for lists that publish it) TXT records of a listed base at `name` to `out`.
+   * Values arrays may be shared between records (they are read-only).
+   */
+  answerRRSets(out: RecordSink, name: string, base: Base): void {
+    let only = NONE;
+    let count = 0;
+    for (let k = 0; k < base.length; k++) {
+      const i = base[k]!;
+      if (i === NONE || this.exclusion[i]) continue;
+      only = i;
+      count++;
+    }
+    if (count === 1) {
+      const list = this.listOf[only]!;
+      out.push({ name, type: 'A', ttl: this.cfg.ttl, values: this.codeValues[list]! });
+      if (this.publishesTxt[list]) out.push({ name, type: 'TXT', ttl: this.cfg.ttl, values: this.txtValues1(only) });
+      return;
+    }
     const a: string[] = [];
     const txt: string[] = [];
     for (let k = 0; k < base.length; k++) {
@@ -216,16 +253,49 @@ export function compareEntries(a: EntryTable, i: number, b: EntryTable, j: numbe
   return a.prefix[i]! - b.prefix[j]! || a.listing[i]! - b.listing[j]!;
 }
 
-/** The table sorted (a new table; the input is left as it was). */
+/**
+ * The table sorted (a new table; the input is left as it was). Entries must have been added in
+ * listing order: equal (start, prefix) keep it.
+ */
 export function sortTable(t: EntryTable): EntryTable {
+  const order = t.shape.words === 1 ? radixOrder(t) : comparedOrder(t);
+  const out = newTable(t.shape, t.length);
+  for (const i of order) pushEntry(out, t.words.subarray(i * t.shape.words, (i + 1) * t.shape.words), t.prefix[i]!, t.listing[i]!);
+  return out;
+}
+
+function comparedOrder(t: EntryTable): number[] {
   const order = Array.from({ length: t.length }, (_, i) => i);
   // Already sorted is the common case for listings read in key order: check before sorting.
   let sorted = true;
   for (let i = 1; i < t.length && sorted; i++) sorted = compareEntries(t, i - 1, t, i) < 0;
   if (!sorted) order.sort((i, j) => compareEntries(t, i, t, j));
-  const out = newTable(t.shape, t.length);
-  for (const i of order) pushEntry(out, t.words.subarray(i * t.shape.words, (i + 1) * t.shape.words), t.prefix[i]!, t.listing[i]!);
-  return out;
+  return order;
+}
+
+/**
+ * IPv4 entries in order by a stable least-significant-digit radix sort: prefix, then the start's
+ * low and high 16 bits. Three counting passes instead of twenty million comparisons for a million
+ * entries; stable, so equal networks keep listing order.
+ */
+function radixOrder(t: EntryTable): Uint32Array {
+  let order = new Uint32Array(t.length);
+  for (let i = 0; i < t.length; i++) order[i] = i;
+  const pass = (digits: number, digit: (e: number) => number): void => {
+    const counts = new Uint32Array(digits + 1);
+    for (let k = 0; k < order.length; k++) counts[digit(order[k]!) + 1]!++;
+    for (let d = 0; d < digits; d++) counts[d + 1]! += counts[d]!;
+    const next = new Uint32Array(order.length);
+    for (let k = 0; k < order.length; k++) {
+      const e = order[k]!;
+      next[counts[digit(e)]!++] = e;
+    }
+    order = next;
+  };
+  pass(33, (e) => t.prefix[e]!);
+  pass(0x10000, (e) => t.words[e]! & 0xffff);
+  pass(0x10000, (e) => t.words[e]! >>> 16);
+  return order;
 }
 
 /** Merges sorted tables of one family into one sorted table. */

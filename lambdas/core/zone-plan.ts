@@ -97,7 +97,10 @@ function* subtree(p: PlanListings, t: EntryTable, start: Visit, parentBase: Base
   const shape = t.shape;
   const frames: Frame[] = [];
   let top = -1;
-  let out: RRSet[] = [];
+  // Records of the node being entered, yielded before the walk moves on (a reused buffer).
+  const buffer: RRSet[] = [];
+  let buffered = 0;
+  const out = { push: (r: RRSet): void => void (buffer[buffered++] = r) };
   const push = (depth: number, name: string, base: Base, listed: boolean, shared: boolean, lo: number, hi: number, forceDigits: boolean): void => {
     const f = (frames[++top] ??= {
       depth: 0, name: '', base: [], listed: false, shared: false, pos: 0, hi: 0, cursor: 0, forceDigits: false, covers: [], coverEnds: [], coverCount: 0,
@@ -131,9 +134,9 @@ function* subtree(p: PlanListings, t: EntryTable, start: Visit, parentBase: Base
   if (withSelf) enter(start.depth, start.name, start.base, startListed, !p.sameAnswer(start.base, parentBase), start.shared, start.lo, start.hi);
   else push(start.depth, start.name, start.base, startListed, start.shared, start.lo, start.hi, false);
   while (top >= 0) {
-    if (out.length > 0) {
-      for (let k = 0; k < out.length; k++) yield out[k]!;
-      out = [];
+    if (buffered > 0) {
+      for (let k = 0; k < buffered; k++) yield buffer[k]!;
+      buffered = 0;
     }
     const f = frames[top]!;
     const childDepth = f.depth + 1;
@@ -175,7 +178,7 @@ function* subtree(p: PlanListings, t: EntryTable, start: Visit, parentBase: Base
     }
     enter(childDepth, name, base, p.listed(base), !p.sameAnswer(base, f.base), f.shared && c < 10, lo, f.pos);
   }
-  for (let k = 0; k < out.length; k++) yield out[k]!;
+  for (let k = 0; k < buffered; k++) yield buffer[k]!;
 }
 
 function zoneName(cfg: ZoneConfig): string {
