@@ -44,8 +44,7 @@ export class PlanListings {
   readonly listings: Listing[] = [];
   /** Index of each listing's list in cfg.lists. */
   readonly listOf: number[] = [];
-  private readonly txtValues: Array<string | undefined> = [];
-  private readonly txtValueArrays: Array<readonly string[] | undefined> = [];
+  private readonly texts: Array<string | undefined> = [];
   /** Each list's A values when it answers alone. */
   private readonly codeValues: ReadonlyArray<readonly string[]>;
   /** Whether each listing is an exclusion (its list is silent where it wins). */
@@ -66,8 +65,7 @@ export class PlanListings {
     if (list === undefined) return undefined;
     this.listings.push(l);
     this.listOf.push(list);
-    this.txtValues.push(undefined);
-    this.txtValueArrays.push(undefined);
+    this.texts.push(undefined);
     this.exclusion.push(l.exclusion);
     return this.listings.length - 1;
   }
@@ -108,27 +106,17 @@ export class PlanListings {
       const silentJ = j === NONE || this.exclusion[j]!;
       if (silentI !== silentJ) return false;
       if (silentI || !this.publishesTxt[k]) continue;
-      if (this.txtValue(i) !== this.txtValue(j)) return false;
+      if (this.text(i) !== this.text(j)) return false;
     }
     return true;
   }
 
-  /** The listing's TXT record value, rendered once. */
-  private txtValue(i: number): string {
-    let v = this.txtValues[i];
+  /** The listing's text, rendered once (kept flat: it is compared and quoted many times). */
+  private text(i: number): string {
+    let v = this.texts[i];
     if (v === undefined) {
-      v = txtValue(renderTxt(this.cfg.lists[this.listOf[i]!]!, this.listings[i]!));
-      this.txtValues[i] = v;
-    }
-    return v;
-  }
-
-  /** The listing's TXT values as one record's values, made once (most names answer for one listing). */
-  private txtValues1(i: number): readonly string[] {
-    let v = this.txtValueArrays[i];
-    if (v === undefined) {
-      v = Object.freeze([this.txtValue(i)]);
-      this.txtValueArrays[i] = v;
+      v = renderTxt(this.cfg.lists[this.listOf[i]!]!, this.listings[i]!);
+      this.texts[i] = v;
     }
     return v;
   }
@@ -149,7 +137,7 @@ export class PlanListings {
     if (count === 1) {
       const list = this.listOf[only]!;
       out.push({ name, type: 'A', ttl: this.cfg.ttl, values: this.codeValues[list]! });
-      if (this.publishesTxt[list]) out.push({ name, type: 'TXT', ttl: this.cfg.ttl, values: this.txtValues1(only) });
+      if (this.publishesTxt[list]) out.push({ name, type: 'TXT', ttl: this.cfg.ttl, values: [txtValue(this.text(only))] });
       return;
     }
     const a: string[] = [];
@@ -160,7 +148,7 @@ export class PlanListings {
       const list = this.listOf[i]!;
       a.push(this.cfg.lists[list]!.code);
       if (!this.publishesTxt[list]) continue;
-      const v = this.txtValue(i);
+      const v = txtValue(this.text(i));
       if (!txt.includes(v)) txt.push(v);
     }
     out.push({ name, type: 'A', ttl: this.cfg.ttl, values: a });
