@@ -35,6 +35,8 @@ export interface RecordSink {
 /** Per list, the listing (index into PlanListings) that answers, or NONE. */
 export type Base = readonly number[];
 export const NONE = -1;
+/** Slots of PlanListings' text cache (a power of two). */
+const TEXT_CACHE_SIZE = 1 << 12;
 
 /**
  * The listings of one plan and what they answer. Two nodes whose bases give the same answer
@@ -44,7 +46,14 @@ export class PlanListings {
   readonly listings: Listing[] = [];
   /** Index of each listing's list in cfg.lists. */
   readonly listOf: number[] = [];
-  private readonly texts: Array<string | undefined> = [];
+  /**
+   * Recently rendered texts, by listing index modulo the size: the walk meets a listing's records
+   * close together (a range's names, a node and its children), so a small cache serves nearly every
+   * repeat, and a million texts are not kept alive (keeping them all cost more in garbage
+   * collection than rendering again).
+   */
+  private readonly recentIndex = new Int32Array(TEXT_CACHE_SIZE).fill(NONE);
+  private readonly recentText: string[] = new Array<string>(TEXT_CACHE_SIZE).fill('');
   /** Each list's A values when it answers alone. */
   private readonly codeValues: ReadonlyArray<readonly string[]>;
   /** Whether each listing is an exclusion (its list is silent where it wins). */
@@ -65,7 +74,6 @@ export class PlanListings {
     if (list === undefined) return undefined;
     this.listings.push(l);
     this.listOf.push(list);
-    this.texts.push(undefined);
     this.exclusion.push(l.exclusion);
     return this.listings.length - 1;
   }
@@ -111,13 +119,13 @@ export class PlanListings {
     return true;
   }
 
-  /** The listing's text, rendered once (kept flat: it is compared and quoted many times). */
+  /** The listing's text (ListDef.txtTemplate filled in). */
   private text(i: number): string {
-    let v = this.texts[i];
-    if (v === undefined) {
-      v = renderTxt(this.cfg.lists[this.listOf[i]!]!, this.listings[i]!);
-      this.texts[i] = v;
-    }
+    const slot = i & (TEXT_CACHE_SIZE - 1);
+    if (this.recentIndex[slot] === i) return this.recentText[slot]!;
+    const v = renderTxt(this.cfg.lists[this.listOf[i]!]!, this.listings[i]!);
+    this.recentIndex[slot] = i;
+    this.recentText[slot] = v;
     return v;
   }
 
