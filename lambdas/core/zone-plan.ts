@@ -27,9 +27,18 @@
 // those IPv6 queries from its IPv4 data); the mirrors keep the IPv4 TXT text. The test points are
 // always mirrored.
 //
+// "A+TXT" is A alone for a list published A-only (ListDef.route53Txt false), and two answers
+// "differ" only in what the zone publishes: for such a list, a different text is the same answer.
+//
 // Because every decision is local, a change to one network only changes the records inside that
 // network plus the wildcards of its ancestors (planRegion), and the full plan (planZone) is the same
 // function applied to the whole tree: a property test holds the two together.
+//
+// How it is fast (1,000,000 listings in seconds, see README "Benchmarks"): the listings are placed
+// in typed tables sorted once (plan-entries.ts), a node's entries are a contiguous run found by
+// galloping search, the walk is one loop with a reused frame per depth (no generator per node),
+// answers are compared in place, and texts are rendered when a record needs them (a small cache
+// serves repeats). test/core/zone-plan-fast.test.ts holds it to the previous, plainer planner.
 import { contains, type Family, ipv4Mirrors, type Network, networkEnd, supernet } from './ip.js';
 import { LOOPBACK, type Listing, type ZoneConfig } from './listing.js';
 import {
