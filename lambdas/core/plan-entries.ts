@@ -35,7 +35,7 @@ export interface RecordSink {
 /** Per list, the listing (index into PlanListings) that answers, or NONE. */
 export type Base = readonly number[];
 export const NONE = -1;
-/** Slots of PlanListings' text cache (a power of two). */
+/** Slots of PlanListings' text cache (a power of two) when IPv4 is not mirrored. */
 const TEXT_CACHE_SIZE = 1 << 12;
 
 /**
@@ -50,10 +50,11 @@ export class PlanListings {
    * Recently rendered texts, by listing index modulo the size: the walk meets a listing's records
    * close together (a range's names, a node and its children), so a small cache serves nearly every
    * repeat, and a million texts are not kept alive (keeping them all cost more in garbage
-   * collection than rendering again).
+   * collection than rendering again). With IPv4 mirrored into IPv6 each IPv4 text is needed again
+   * in two distant subtrees, so there the cache holds every listing's text (sized on first use).
    */
-  private readonly recentIndex = new Int32Array(TEXT_CACHE_SIZE).fill(NONE);
-  private readonly recentText: string[] = new Array<string>(TEXT_CACHE_SIZE).fill('');
+  private recentIndex = new Int32Array(0);
+  private recentText: string[] = [];
   /** Each list's A values when it answers alone. */
   private readonly codeValues: ReadonlyArray<readonly string[]>;
   /** Whether each listing is an exclusion (its list is silent where it wins). */
@@ -121,7 +122,12 @@ export class PlanListings {
 
   /** The listing's text (ListDef.txtTemplate filled in). */
   private text(i: number): string {
-    const slot = i & (TEXT_CACHE_SIZE - 1);
+    if (this.recentIndex.length === 0) {
+      const size = this.cfg.ipv4ViaIpv6 === true ? 2 ** Math.ceil(Math.log2(Math.max(2, this.listings.length))) : TEXT_CACHE_SIZE;
+      this.recentIndex = new Int32Array(size).fill(NONE);
+      this.recentText = new Array<string>(size).fill('');
+    }
+    const slot = i & (this.recentIndex.length - 1);
     if (this.recentIndex[slot] === i) return this.recentText[slot]!;
     const v = renderTxt(this.cfg.lists[this.listOf[i]!]!, this.listings[i]!);
     this.recentIndex[slot] = i;
