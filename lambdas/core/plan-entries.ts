@@ -185,42 +185,6 @@ export interface EntryTable {
   readonly listing: Uint32Array;
 }
 
-/** The label value (octet or nibble) of entry `e` at `depth` (1 = next to the zone apex). */
-export function labelAt(t: EntryTable, e: number, depth: number): number {
-  const bit = (depth - 1) * t.shape.labelBits;
-  const word = t.words[e * t.shape.words + (bit >>> 5)]!;
-  return (word >>> (32 - t.shape.labelBits - (bit & 31))) & ((1 << t.shape.labelBits) - 1);
-}
-
-/**
- * The end of the run of entries from `lo` (below `hi`) whose label at `depth` is `label`. Labels
- * grow along a sorted range, so the run is found by galloping then bisecting: a node with a
- * million entries under one child (the ::ffff:0:0/96 mirrors share 24 nibbles) costs a few
- * dozen label reads per level instead of a million.
- */
-export function runEnd(t: EntryTable, lo: number, hi: number, depth: number, label: number): number {
-  let step = 1;
-  let inRun = lo; // known to have the label (or lo itself, when the caller checked it)
-  let past = hi;
-  while (inRun + step < hi) {
-    if (labelAt(t, inRun + step, depth) !== label) {
-      past = inRun + step;
-      break;
-    }
-    inRun += step;
-    step *= 2;
-  }
-  // The run ends in (inRun, past]: bisect.
-  let a = inRun + 1;
-  let b = past;
-  while (a < b) {
-    const m = (a + b) >>> 1;
-    if (labelAt(t, m, depth) === label) a = m + 1;
-    else b = m;
-  }
-  return a;
-}
-
 /** A table's entry count may be below its arrays' size: tables are built in place. */
 export function newTable(shape: FamilyShape, capacity: number): EntryTable & { length: number } {
   return {

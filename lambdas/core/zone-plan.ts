@@ -45,10 +45,8 @@ import {
   type Base,
   type EntryTable,
   type FamilyShape,
-  labelAt,
   mergeTables,
   newTable,
-  runEnd,
   PlanListings,
   pushEntry,
   SHAPES,
@@ -64,6 +62,44 @@ const NIBBLE_ONLY_LABELS = ['a', 'b', 'c', 'd', 'e', 'f'];
 /** Whether an IPv4 network is also answered through IPv6 (always for the test points). */
 function mirrored(cfg: ZoneConfig, n: Network): boolean {
   return n.family === 4 && (cfg.ipv4ViaIpv6 === true || contains(LOOPBACK, n));
+}
+
+// The walk's hot helpers live beside it: under tsx (bench, tests) a call into another module goes
+// through a getter each time and is not inlined.
+/** The label value (octet or nibble) of entry `e` at `depth` (1 = next to the zone apex). */
+function labelAt(t: EntryTable, e: number, depth: number): number {
+  const bit = (depth - 1) * t.shape.labelBits;
+  const word = t.words[e * t.shape.words + (bit >>> 5)]!;
+  return (word >>> (32 - t.shape.labelBits - (bit & 31))) & ((1 << t.shape.labelBits) - 1);
+}
+
+/**
+ * The end of the run of entries from `lo` (below `hi`) whose label at `depth` is `label`. Labels
+ * grow along a sorted range, so the run is found by galloping then bisecting: a node with a
+ * million entries under one child (the ::ffff:0:0/96 mirrors share 24 nibbles) costs a few
+ * dozen label reads per level instead of a million.
+ */
+function runEnd(t: EntryTable, lo: number, hi: number, depth: number, label: number): number {
+  let step = 1;
+  let inRun = lo; // known to have the label (or lo itself, when the caller checked it)
+  let past = hi;
+  while (inRun + step < hi) {
+    if (labelAt(t, inRun + step, depth) !== label) {
+      past = inRun + step;
+      break;
+    }
+    inRun += step;
+    step *= 2;
+  }
+  // The run ends in (inRun, past]: bisect.
+  let a = inRun + 1;
+  let b = past;
+  while (a < b) {
+    const m = (a + b) >>> 1;
+    if (labelAt(t, m, depth) === label) a = m + 1;
+    else b = m;
+  }
+  return a;
 }
 
 /** A node of the name tree about to be planned, with its entries t[lo, hi) strictly inside it. */
