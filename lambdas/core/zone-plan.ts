@@ -242,9 +242,11 @@ export function* planZone(cfg: ZoneConfig, listings: Iterable<Listing>): Generat
   for (const l of p.listings) if (l.network.family === 4) count4++;
   const v4 = newTable(SHAPES[4], count4);
   const native6 = newTable(SHAPES[6], p.listings.length - count4);
+  const v4Start = [0];
   p.listings.forEach((l, i) => {
-    const table = l.network.family === 4 ? v4 : native6;
-    pushEntry(table, startWords(table.shape, l.network.start), l.network.prefix, i);
+    if (l.network.family === 6) return pushEntry(native6, startWords(native6.shape, l.network.start), l.network.prefix, i);
+    v4Start[0] = Number(l.network.start);
+    pushEntry(v4, v4Start, l.network.prefix, i);
   });
   const sorted4 = sortTable(v4);
   // The mirrors of sorted IPv4 entries come out sorted: ::ffff:a.b.c.d and 2002:aabb:ccdd:: both
