@@ -8,8 +8,8 @@
 //
 // Config file (every key optional except zoneName, unless given as context):
 //   { "zoneName": "bl.example.org", "hostedZoneId": "Z…", "alarmEmail": "ops@example.org",
-//     "lists": [{ "name": "spam", "code": "127.0.0.2", "txtTemplate": "Listed in {list}: {reason}" }],
-//     "ttl": 300, "negativeTtl": 300, "ipv4ViaIpv6": true, "nameservers": ["ns1.example.org"], "hostmaster": "hostmaster@example.org",
+//     "lists": [{ "name": "spam", "code": "127.0.0.2", "txtTemplate": "Listed in {list}: {reason}", "route53Txt": true }],
+//     "ttl": 300, "negativeTtl": 300, "ipv4ViaIpv6": false, "nameservers": ["ns1.example.org"], "hostmaster": "hostmaster@example.org",
 //     "reconcileSchedule": "rate(15 minutes)", "exportSchedule": "rate(5 minutes)", "sweeperSchedule": "rate(1 minute)",
 //     "canarySchedule": "rate(5 minutes)", "canaryMaxCalls": 20,
 //     "apiThrottle": { "rateLimit": 50, "burstLimit": 100 }, "removalPolicy": "retain",
@@ -166,12 +166,15 @@ export function parseLists(v: unknown): ListDef[] | undefined {
   if (!Array.isArray(arr)) throw new ConfigError('lists must be a JSON array of {name, code, txtTemplate}');
   return arr.map((l, i) => {
     if (typeof l !== 'object' || l === null) throw new ConfigError(`lists[${i}] must be an object`);
-    const { name, code, txtTemplate, ...rest } = l as Record<string, unknown>;
+    const { name, code, txtTemplate, route53Txt, ...rest } = l as Record<string, unknown>;
     if (Object.keys(rest).length > 0) throw new ConfigError(`lists[${i}]: unknown key(s) ${Object.keys(rest).join(', ')}`);
     if (typeof name !== 'string' || typeof code !== 'string' || typeof txtTemplate !== 'string') {
       throw new ConfigError(`lists[${i}] needs string name, code and txtTemplate`);
     }
-    return { name, code, txtTemplate };
+    if (route53Txt !== undefined && typeof route53Txt !== 'boolean') {
+      throw new ConfigError(`lists[${i}].route53Txt must be true or false (false: A records only in Route 53)`);
+    }
+    return { name, code, txtTemplate, ...(route53Txt === undefined ? {} : { route53Txt }) };
   });
 }
 

@@ -141,8 +141,9 @@ export interface DnsblPublisherProps {
   readonly negativeTtl?: number;
   /**
    * Answer IPv6 queries for IPv4-mapped and 6to4 addresses from the IPv4 listings in Route 53, as
-   * rbldnsd mirrors always do (3x the rrsets of IPv4 listings). false: only the test points.
-   * @default true
+   * rbldnsd mirrors always do (3x the rrsets of IPv4 listings). Mail servers look IPv4 clients up by
+   * their IPv4 name (see ZoneConfig.ipv4ViaIpv6), so by default only the test points are.
+   * @default false
    */
   readonly ipv4ViaIpv6?: boolean;
   /**
@@ -281,13 +282,15 @@ export class DnsblPublisher extends Construct {
     }
 
     // ---------------------------------------------------------------- zone config (checked first)
-    const lists = (props.lists ?? defaultLists(zoneName)).map((l) => ({ name: l.name, code: l.code, txtTemplate: l.txtTemplate }));
+    const lists = (props.lists ?? defaultLists(zoneName)).map((l) => ({
+      name: l.name, code: l.code, txtTemplate: l.txtTemplate, ...(l.route53Txt === undefined ? {} : { route53Txt: l.route53Txt }),
+    }));
     const baseConfig = {
       zone: zoneName,
       lists,
       ttl: props.ttl ?? DEFAULT_TTL,
       negativeTtl: props.negativeTtl ?? DEFAULT_NEGATIVE_TTL,
-      ...(props.ipv4ViaIpv6 === false ? { ipv4ViaIpv6: false } : {}),
+      ipv4ViaIpv6: props.ipv4ViaIpv6 ?? false,
       hostmaster: props.hostmaster ?? `hostmaster@${zoneName}`,
     };
     const validate = (cfg: ZoneConfig) => {

@@ -2,7 +2,8 @@
 // core/semantics.ts says it must answer.
 //
 // Judging: for a listed address the A values must be exactly the answering lists' codes and the TXT
-// values exactly their texts (both compared as sorted lists); for an address that is not listed the
+// values exactly the texts the zone holds for them (semantics.zoneRecords: none for an A-only list),
+// both compared as sorted lists; for an address that is not listed the
 // name must give no A and no TXT data, as NXDOMAIN or NODATA (NOERROR without data) alike (README,
 // "Not listed"). An NXDOMAIN answer to the A question settles the TXT question too (the name does
 // not exist, for every type), so the TXT question is asked only after an A answer that was right
@@ -40,8 +41,9 @@ export function judgeA(expected: Answer, a: ZoneAnswer): Verdict & { readonly as
   return { ...v, askTxt: v.ok && a.rcode === 'NOERROR' };
 }
 
-export function judgeTxt(expected: Answer, txt: ZoneAnswer): Verdict {
-  return judgeOne('TXT', expected.map((x) => x.txt), txt);
+/** The TXT answer, against the texts the zone holds for the address (semantics.zoneRecords). */
+export function judgeTxt(expectedTexts: readonly string[], txt: ZoneAnswer): Verdict {
+  return judgeOne('TXT', expectedTexts, txt);
 }
 
 // ------------------------------------------------------------------------------------ sampling

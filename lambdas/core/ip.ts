@@ -164,10 +164,15 @@ export function parseAddress(input: string, field?: string): Network {
 
 export function formatAddress(family: Family, value: bigint): string {
   if (family === 4) {
-    return [24n, 16n, 8n, 0n].map((s) => ((value >> s) & 0xffn).toString()).join('.');
+    const v = Number(value);
+    return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
   }
+  // Four 32-bit words, then plain number arithmetic (bigint per group was the cost of formatting).
   const groups: number[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(Number((value >> BigInt(i * 16)) & 0xffffn));
+  for (const shift of [96n, 64n, 32n, 0n]) {
+    const word = Number((value >> shift) & 0xffffffffn);
+    groups.push(word >>> 16, word & 0xffff);
+  }
   // RFC 5952: compress the longest run (>= 2) of zero groups, the first one on a tie.
   let bestStart = -1;
   let bestLen = 1;

@@ -19,6 +19,13 @@ export interface ListDef {
   readonly code: string;
   /** TXT template; {list}, {reason}, {ip} (the listed network) and {code} are substituted. */
   readonly txtTemplate: string;
+  /**
+   * Whether the Route 53 zone publishes this list's TXT records (default true). false: A records
+   * only, half the rrsets of the list (Route 53 bills each rrset past 10,000). The reason stays in
+   * the API, look-ups and the rbldnsd export: mirrors do not pay per record and keep answering TXT,
+   * so for such a list a TXT query gets the text from a mirror and NODATA from Route 53.
+   */
+  readonly route53Txt?: boolean;
 }
 
 export interface Listing {
@@ -48,9 +55,17 @@ export interface ZoneConfig {
   readonly hostmaster: string;
   /**
    * Answer IPv6 queries for IPv4-mapped (::ffff:a.b.c.d) and 6to4 (2002:aabb:ccdd::/48) addresses
-   * from the IPv4 listings, as rbldnsd always does. Default true: mirrors and the Route 53 zone
-   * answer alike, at three times the rrsets per IPv4 listing. false: the Route 53 zone answers
-   * those only for the test point (::ffff:7f00:2), and mirrors differ from it there.
+   * from the IPv4 listings in the Route 53 zone, as rbldnsd mirrors always do.
+   *
+   * Default false: the Route 53 zone answers those names only for the test point (::ffff:7f00:2),
+   * and mirrors (which answer them from their IPv4 data whatever this says) differ from it there.
+   * Mail servers do not send such queries: Postfix presents IPv4 clients in dotted-quad form
+   * (IPV6_README, https://www.postfix.org/IPV6_README.html: "Postfix always presents IPv4 client IP
+   * addresses in the traditional dotted quad IPv4 format", the one exception being IPv6-only
+   * listeners on old Linux and Solaris), Exim turns an IPv4-mapped peer into its IPv4 form
+   * (host_ntoa in src/host.c: "If the result is a mapped IPv4 address, show it in V4 format", so
+   * dnslists reverse the IPv4 octets), and 6to4 is deprecated (RFC 7526). true mirrors every IPv4
+   * listing into both ranges: three times the rrsets of IPv4 listings, for queries nobody sends.
    */
   readonly ipv4ViaIpv6?: boolean;
 }
@@ -150,6 +165,9 @@ export function validateZoneConfig(cfg: ZoneConfig): ZoneConfig {
           `{ip} counted at its longest, ${MAX_NETWORK_TEXT} characters, {reason} empty): at most ${MAX_TXT_BYTES} fit in a TXT record`,
         `lists[${i}].txtTemplate`,
       );
+    }
+    if (l.route53Txt !== undefined && typeof l.route53Txt !== 'boolean') {
+      throw new InputError(`lists[${i}].route53Txt must be true or false (false: A records only in Route 53)`, `lists[${i}].route53Txt`);
     }
     if (names.has(l.name)) throw new InputError(`list ${l.name} is configured twice`, `lists[${i}].name`);
     if (codes.has(l.code)) throw new InputError(`return code ${l.code} is used by two lists`, `lists[${i}].code`);
@@ -302,17 +320,42 @@ export function fitTxt(text: string, max = MAX_TXT_BYTES): string {
   return text.slice(0, i);
 }
 
+/** A template split at its placeholders: literal text and placeholder names, alternating. */
+type CompiledTemplate = readonly string[];
+const compiledTemplates = new WeakMap<ListDef, CompiledTemplate>();
+
+function compileTemplate(list: ListDef): CompiledTemplate {
+  let c = compiledTemplates.get(list);
+  if (!c) {
+    // split with a capturing group: even indexes are literal text, odd ones placeholder names.
+    c = list.txtTemplate.split(/\{(list|reason|ip|code)\}/);
+    compiledTemplates.set(list, c);
+  }
+  return c;
+}
+
 /**
  * The text a listing answers with, in the zone and on mirrors alike: the template filled in,
  * printable ASCII, trimmed (rbldnsd drops leading and trailing spaces), and cut to at most 254 bytes
- * as written in the rbldnsd file (fitTxt).
+ * as written in the rbldnsd file (fitTxt). The template is split once per list (the planner renders
+ * a million texts; a regular-expression replace per text cost seconds there).
  */
 export function renderTxt(list: ListDef, listing: Pick<Listing, 'network' | 'reason'>): string {
-  const filled = fillTemplate(list, { ip: formatNetwork(listing.network), reason: listing.reason });
+  const parts = compileTemplate(list);
+  let filled = parts[0]!;
+  for (let i = 1; i < parts.length; i += 2) {
+    const key = parts[i];
+    filled += key === 'reason' ? listing.reason : key === 'ip' ? formatNetwork(listing.network) : key === 'list' ? list.name : list.code;
+    filled += parts[i + 1]!;
+  }
   // Defence in depth: whatever got through, only printable ASCII reaches DNS.
-  const safe = filled.replace(/[^\x20-\x7e]/g, '?').trim();
-  return fitTxt(safe).trimEnd();
+  const safe = (NOT_PRINTABLE.test(filled) ? filled.replace(NOT_PRINTABLE_ALL, '?') : filled).trim();
+  // Each character costs at most 2 bytes as written, so a short text always fits.
+  return safe.length * 2 <= MAX_TXT_BYTES ? safe : fitTxt(safe).trimEnd();
 }
+
+const NOT_PRINTABLE = /[^\x20-\x7e]/;
+const NOT_PRINTABLE_ALL = /[^\x20-\x7e]/g;
 
 /** One synthetic test-point listing per list (127.0.0.2, and through it ::ffff:7f00:2). */
 export function testPointListings(cfg: ZoneConfig): Listing[] {

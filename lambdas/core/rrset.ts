@@ -20,8 +20,12 @@ export function rrsetKey(r: Pick<RRSet, 'name' | 'type'>): string {
   return `${r.name} ${r.type}`;
 }
 
+const NEEDS_ESCAPE = /[\\"]/;
+
 /** Route 53 TXT value: quoted strings of at most 255 characters, with " and \ escaped. */
 export function txtValue(text: string): string {
+  // The common case, one string with nothing to escape, without splitting or a replace.
+  if (text.length <= 255 && !NEEDS_ESCAPE.test(text)) return `"${text}"`;
   const parts: string[] = [];
   for (let i = 0; i < text.length || parts.length === 0; i += 255) parts.push(text.slice(i, i + 255));
   return parts.map((p) => `"${p.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(' ');

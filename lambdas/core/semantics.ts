@@ -5,9 +5,9 @@
 // exclusion the list does not answer. Expired listings do not exist (the sweeper deletes them; the
 // export skips them). Several answering lists give several A values and TXT strings. Nothing
 // answering means NXDOMAIN. IPv6 queries for IPv4-mapped (::ffff:a.b.c.d) and 6to4
-// (2002:aabb:ccdd::/48) addresses are answered from the IPv4 data, exactly as rbldnsd does.
+// (2002:aabb:ccdd::/48) addresses are answered from the IPv4 data only with ipv4ViaIpv6 set (as
+// rbldnsd always does); by default only the test points are answered through IPv6 (see ZoneConfig).
 // The RFC 5782 test point 127.0.0.2 is listed in every list; 127.0.0.0/8 can hold nothing else.
-// With ipv4ViaIpv6 off, only the test points are answered through IPv6 (see ZoneConfig).
 import { contains, embeddedIpv4, FAMILY_BITS, type Family, type Network } from './ip.js';
 import { isActive, type ListDef, type Listing, renderTxt, testPointListings, type ZoneConfig } from './listing.js';
 
@@ -34,6 +34,36 @@ export function answerOf(lists: readonly ListDef[], winners: ReadonlyArray<Listi
   return out;
 }
 
+/**
+ * The configuration rbldnsd mirrors answer by: they answer IPv4-mapped and 6to4 names from their
+ * IPv4 data whatever ipv4ViaIpv6 says (in a zone with an IPv4 dataset rbldnsd does so; the real
+ * rbldnsd shows it in test/dns-harness/rbldnsd.test.ts), and every list's TXT text (route53Txt is
+ * about Route 53 only).
+ */
+export function mirrorConfig(cfg: ZoneConfig): ZoneConfig {
+  return { ...cfg, ipv4ViaIpv6: true };
+}
+
+/** The records the Route 53 zone holds for an answer (A values, TXT texts), each value once. */
+export interface ZoneRecords {
+  readonly a: readonly string[];
+  readonly txt: readonly string[];
+}
+
+/**
+ * What the Route 53 zone answers for `answer`: every answering list's return code, and the texts of
+ * the lists that publish TXT there (ListDef.route53Txt; an A-only list's text is only in the API,
+ * look-ups and the rbldnsd export, whose mirrors answer every list's text). A name with A values
+ * and no text answers TXT questions with NODATA.
+ */
+export function zoneRecords(cfg: Pick<ZoneConfig, 'lists'>, answer: Answer): ZoneRecords {
+  const aOnly = new Set(cfg.lists.filter((l) => l.route53Txt === false).map((l) => l.name));
+  return {
+    a: [...new Set(answer.map((x) => x.code))],
+    txt: [...new Set(answer.filter((x) => !aOnly.has(x.list)).map((x) => x.txt))],
+  };
+}
+
 /** The listings that take part in answers at `nowSeconds`: active ones plus the test points. */
 export function effectiveListings(cfg: ZoneConfig, listings: Iterable<Listing>, nowSeconds: number): Listing[] {
   const names = new Set(cfg.lists.map((l) => l.name));
@@ -49,7 +79,7 @@ export function effectiveListings(cfg: ZoneConfig, listings: Iterable<Listing>, 
 export function answerFor(cfg: ZoneConfig, listings: readonly Listing[], family: Family, address: bigint): Answer {
   if (family === 6) {
     const v4 = embeddedIpv4(address);
-    const viaIpv4 = cfg.ipv4ViaIpv6 !== false || (v4 !== undefined && v4 >> 24n === 127n);
+    const viaIpv4 = cfg.ipv4ViaIpv6 === true || (v4 !== undefined && v4 >> 24n === 127n);
     if (v4 !== undefined) return viaIpv4 ? answerFor(cfg, listings, 4, v4) : [];
   }
   const host: Network = { family, start: address, prefix: FAMILY_BITS[family] };

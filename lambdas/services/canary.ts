@@ -49,7 +49,7 @@ import {
 } from '../core/answer-check.js';
 import { FAMILY_BITS, formatAddress, formatNetwork, type Network, networkKey, parseNetwork, queryName, supernet } from '../core/ip.js';
 import type { ZoneConfig } from '../core/listing.js';
-import { type Answer, answerFor, effectiveListings } from '../core/semantics.js';
+import { type Answer, answerFor, effectiveListings, zoneRecords } from '../core/semantics.js';
 import { BY_LIST_BUCKETS } from '../adapters/table-schema.js';
 
 export const CANARY_DEFAULTS = {
@@ -180,7 +180,7 @@ export async function runCanary(deps: CanaryDeps, opts: CanaryOptions = {}): Pro
         continue;
       }
       txt = t.answer;
-      const vt = judgeTxt(want, t.answer);
+      const vt = judgeTxt(zoneRecords(deps.cfg, want).txt, t.answer);
       if (!vt.ok) problem = vt.problem;
     }
     report.checked++;
@@ -194,7 +194,7 @@ export async function runCanary(deps: CanaryDeps, opts: CanaryOptions = {}): Pro
           name,
           kind: s.kind,
           ...(s.because ? { because: s.because } : {}),
-          expected: { a: want.map((x) => x.code), txt: want.map((x) => x.txt) },
+          expected: { a: [...zoneRecords(deps.cfg, want).a], txt: [...zoneRecords(deps.cfg, want).txt] },
           answered: { a: a.answer, ...(txt ? { txt } : {}) },
           problem,
         },

@@ -14,7 +14,7 @@ import {
   testPointSamples,
 } from '../../lambdas/core/answer-check.js';
 import { contains, embeddedIpv4, formatAddress, parseNetwork } from '../../lambdas/core/ip.js';
-import type { Answer } from '../../lambdas/core/semantics.js';
+import { type Answer, zoneRecords } from '../../lambdas/core/semantics.js';
 import { seeded } from './support.js';
 
 const LISTED: Answer = [
@@ -26,14 +26,30 @@ const NOT_LISTED: Answer = [];
 describe('judging what the zone answered', () => {
   it('accepts exactly the expected A codes (in any order) and asks for TXT next', () => {
     expect(judgeA(LISTED, { rcode: 'NOERROR', values: ['127.0.0.3', '127.0.0.2'] })).toEqual({ ok: true, askTxt: true });
-    expect(judgeTxt(LISTED, { rcode: 'NOERROR', values: ['proxy', 'Listed in spam'] })).toEqual({ ok: true });
+    expect(judgeTxt(LISTED.map((x) => x.txt), { rcode: 'NOERROR', values: ['proxy', 'Listed in spam'] })).toEqual({ ok: true });
   });
 
   it('rejects missing, extra or different codes and texts', () => {
     expect(judgeA(LISTED, { rcode: 'NOERROR', values: ['127.0.0.2'] })).toMatchObject({ ok: false, askTxt: false });
     expect(judgeA([LISTED[0]!], { rcode: 'NOERROR', values: ['127.0.0.2', '127.0.0.3'] }).ok).toBe(false);
-    expect(judgeTxt(LISTED, { rcode: 'NOERROR', values: ['Listed in spam', 'other'] })).toMatchObject({ ok: false });
-    expect(judgeTxt(LISTED, { rcode: 'NOERROR', values: [] })).toMatchObject({ ok: false, problem: expect.stringContaining('NODATA') });
+    expect(judgeTxt(LISTED.map((x) => x.txt), { rcode: 'NOERROR', values: ['Listed in spam', 'other'] })).toMatchObject({ ok: false });
+    expect(judgeTxt(LISTED.map((x) => x.txt), { rcode: 'NOERROR', values: [] })).toMatchObject({ ok: false, problem: expect.stringContaining('NODATA') });
+  });
+
+  it('expects no TXT for a list published A-only in Route 53: NODATA is right, its text is wrong', () => {
+    const lists = [
+      { name: 'spam', code: '127.0.0.2', txtTemplate: '{reason}', route53Txt: false },
+      { name: 'proxy', code: '127.0.0.3', txtTemplate: '{reason}' },
+    ];
+    expect(zoneRecords({ lists }, LISTED)).toEqual({ a: ['127.0.0.2', '127.0.0.3'], txt: ['proxy'] });
+    const spamOnly = zoneRecords({ lists }, [LISTED[0]!]);
+    expect(spamOnly).toEqual({ a: ['127.0.0.2'], txt: [] });
+    expect(judgeA([LISTED[0]!], { rcode: 'NOERROR', values: ['127.0.0.2'] })).toEqual({ ok: true, askTxt: true });
+    expect(judgeTxt(spamOnly.txt, { rcode: 'NOERROR', values: [] })).toEqual({ ok: true });
+    expect(judgeTxt(spamOnly.txt, { rcode: 'NOERROR', values: ['Listed in spam'] })).toMatchObject({ ok: false });
+    expect(judgeTxt(zoneRecords({ lists }, LISTED).txt, { rcode: 'NOERROR', values: ['proxy', 'Listed in spam'] }).ok).toBe(false);
+    // Two lists answering the same text: the zone holds it once.
+    expect(zoneRecords({ lists: lists.map((l) => ({ ...l, route53Txt: true })) }, [LISTED[0]!, { ...LISTED[1]!, txt: 'Listed in spam' }]).txt).toEqual(['Listed in spam']);
   });
 
   it('counts a listed address answered NXDOMAIN or NODATA as wrong', () => {
@@ -44,15 +60,15 @@ describe('judging what the zone answered', () => {
   it('takes NXDOMAIN and NODATA alike as "not listed"; after NXDOMAIN it does not ask for TXT', () => {
     expect(judgeA(NOT_LISTED, { rcode: 'NXDOMAIN', values: [] })).toEqual({ ok: true, askTxt: false });
     expect(judgeA(NOT_LISTED, { rcode: 'NOERROR', values: [] })).toEqual({ ok: true, askTxt: true });
-    expect(judgeTxt(NOT_LISTED, { rcode: 'NOERROR', values: [] })).toEqual({ ok: true });
-    expect(judgeTxt(NOT_LISTED, { rcode: 'NOERROR', values: ['stray'] })).toMatchObject({ ok: false });
+    expect(judgeTxt(NOT_LISTED.map((x) => x.txt), { rcode: 'NOERROR', values: [] })).toEqual({ ok: true });
+    expect(judgeTxt(NOT_LISTED.map((x) => x.txt), { rcode: 'NOERROR', values: ['stray'] })).toMatchObject({ ok: false });
     expect(judgeA(NOT_LISTED, { rcode: 'NOERROR', values: ['127.0.0.2'] })).toMatchObject({ ok: false, problem: expect.stringContaining('not listed') });
   });
 
   it('counts any other response code as wrong', () => {
     for (const rcode of ['SERVFAIL', 'REFUSED']) {
       expect(judgeA(NOT_LISTED, { rcode, values: [] })).toMatchObject({ ok: false, problem: expect.stringContaining(rcode) });
-      expect(judgeTxt(LISTED, { rcode, values: [] }).ok).toBe(false);
+      expect(judgeTxt(LISTED.map((x) => x.txt), { rcode, values: [] }).ok).toBe(false);
     }
   });
 

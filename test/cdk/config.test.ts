@@ -83,6 +83,10 @@ describe('loadAppConfig', () => {
     expect(withFile(`{"zoneName":"${ZONE}","ipv4ViaIpv6":"no"}`)).toThrow(/ipv4ViaIpv6 must be true or false/);
     expect(withFile(`{"zoneName":"${ZONE}","ipv4ViaIpv6":false}`)().publisher.ipv4ViaIpv6).toBe(false);
     expect(() => loadAppConfig(contextOf({ 'dnsbl:zoneName': ZONE, 'dnsbl:lists': '{"name":"x"}' }))).toThrow(/JSON array/);
+    const list = (extra: string) => `[{"name":"spam","code":"127.0.0.2","txtTemplate":"{reason}"${extra}}]`;
+    expect(() => loadAppConfig(contextOf({ 'dnsbl:zoneName': ZONE, 'dnsbl:lists': list(',"route53Txt":"no"') }))).toThrow(/lists\[0\]\.route53Txt must be true or false/);
+    expect(loadAppConfig(contextOf({ 'dnsbl:zoneName': ZONE, 'dnsbl:lists': list(',"route53Txt":false') })).publisher.lists?.[0]?.route53Txt).toBe(false);
+    expect(loadAppConfig(contextOf({ 'dnsbl:zoneName': ZONE, 'dnsbl:lists': list('') })).publisher.lists?.[0]).not.toHaveProperty('route53Txt');
     expect(() => loadAppConfig(contextOf({ 'dnsbl:zoneName': ZONE, 'dnsbl:lists': '[{"name":"x","code":"127.0.0.2"}]' }))).toThrow(
       /txtTemplate/,
     );

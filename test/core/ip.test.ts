@@ -96,6 +96,24 @@ describe('parseNetwork', () => {
       `1.${'0.'.repeat(23)}8.b.d.0.1.0.0.2.bl.test`,
     );
     expect(formatAddress(6, 0xffff7f000002n)).toBe('::ffff:7f00:2');
+    // The same text as the group-by-group form (RFC 5952: longest zero run of two or more, first on a tie).
+    const byGroups = (value: bigint): string => {
+      const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt((7 - i) * 16)) & 0xffffn));
+      let best = -1;
+      let bestLen = 1;
+      for (let i = 0; i < 8; ) {
+        let j = i;
+        while (j < 8 && groups[j] === 0) j++;
+        if (j - i > bestLen) [best, bestLen] = [i, j - i];
+        i = j === i ? i + 1 : j;
+      }
+      const hex = groups.map((g) => g.toString(16));
+      return best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+    };
+    const sparse = fc.array(fc.constantFrom(0, 0, 0, 1, 0xffff, 0xdb8), { minLength: 8, maxLength: 8 }).map((g) => g.reduce((v, x) => (v << 16n) | BigInt(x), 0n));
+    fc.assert(fc.property(fc.oneof(sparse, fc.bigInt({ min: 0n, max: (1n << 128n) - 1n })), (v) => {
+      expect(formatAddress(6, v)).toBe(byGroups(v));
+    }), { numRuns: 1000 });
   });
 
   it('finds the IPv4 address inside mapped and 6to4 IPv6 addresses', () => {

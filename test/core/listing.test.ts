@@ -1,9 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseNetwork } from '../../lambdas/core/ip.js';
+import { formatNetwork, parseNetwork } from '../../lambdas/core/ip.js';
 import {
-  parseListableNetwork, renderTxt, validateCode, validateListName, validatePublicNetwork, validateText, validateZoneConfig,
+  fitTxt, type ListDef, type Listing, parseListableNetwork, renderTxt, validateCode, validateListName, validatePublicNetwork, validateText,
+  validateZoneConfig,
 } from '../../lambdas/core/listing.js';
-import { CFG } from './arbitraries.js';
+import { CFG, networkArb } from './arbitraries.js';
 
 describe('listing model', () => {
   it('refuses the test-point range and the IPv6 views of IPv4', () => {
@@ -64,6 +66,29 @@ describe('listing model', () => {
     );
     expect(() => validateZoneConfig({ ...CFG, lists: [{ ...CFG.lists[0]!, txtTemplate: 'x {nope}' }] })).toThrow(/unknown placeholder \{nope\}/);
     expect(() => validateZoneConfig({ ...CFG, zone: 'BL.test.' })).toThrow(/not a lower-case zone name/);
+    const aOnly = { ...CFG, lists: [{ ...CFG.lists[0]!, route53Txt: false }] };
+    expect(validateZoneConfig(aOnly)).toBe(aOnly);
+    expect(() => validateZoneConfig({ ...CFG, lists: [{ ...CFG.lists[0]!, route53Txt: 'no' as unknown as boolean }] })).toThrow(
+      /lists\[0\]\.route53Txt must be true or false/,
+    );
+  });
+
+  it('renders TXT exactly as filling the template with one replace pass would (the template is split once per list)', () => {
+    // The straightforward form: one regular-expression pass, cleaned, trimmed, cut (fitTxt).
+    const byReplace = (list: ListDef, l: Pick<Listing, 'network' | 'reason'>) => {
+      const filled = list.txtTemplate.replace(/\{(list|reason|ip|code)\}/g, (_m, k: string) =>
+        k === 'list' ? list.name : k === 'reason' ? l.reason : k === 'ip' ? formatNetwork(l.network) : list.code,
+      );
+      return fitTxt(filled.replace(/[^\x20-\x7e]/g, '?').trim()).trimEnd();
+    };
+    const text = fc.string({ unit: fc.constantFrom('a', ' ', '$', '=', '{', '}', '{ip}', '{reason}', '{list}', '{code}', '{x}', '\u00e9', '\t'), maxLength: 140 });
+    fc.assert(
+      fc.property(text, text, networkArb, (template, reason, network) => {
+        const list: ListDef = { name: 'spam', code: '127.0.0.2', txtTemplate: template };
+        expect(renderTxt(list, { network, reason })).toBe(byReplace(list, { network, reason }));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('renders TXT from the template, cut to 254 bytes, with no way to add lines', () => {

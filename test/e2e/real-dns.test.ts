@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareNetworks, formatNetwork, parseNetwork, queryName } from '../../lambdas/core/ip.js';
 import { type ListDef, type Listing, renderTxt, validateZoneConfig, type ZoneConfig } from '../../lambdas/core/listing.js';
 import { renderRbldnsd } from '../../lambdas/core/rbldnsd-render.js';
-import { answerFor, effectiveListings } from '../../lambdas/core/semantics.js';
+import { answerFor, effectiveListings, mirrorConfig, zoneRecords } from '../../lambdas/core/semantics.js';
 import { zoneFile } from '../../lambdas/core/zone-file.js';
 import { planZone } from '../../lambdas/core/zone-plan.js';
 import { CFG, listingArb } from '../core/arbitraries.js';
@@ -30,9 +30,19 @@ function sampleListings(): Listing[] {
   return [...byKey.values()];
 }
 
-describe('planned zone in BIND and rendered file in rbldnsd answer alike and as the semantics', () => {
+// rbldnsd mirrors answer IPv4-mapped and 6to4 names from their IPv4 data and every list's TXT text
+// whatever the zone's settings; the Route 53 zone (BIND here) does what ipv4ViaIpv6 and each list's
+// route53Txt say (semantics.zoneRecords). The rows cover the default, mirroring, and an A-only list.
+const A_ONLY_DUL: ZoneConfig = { ...CFG, lists: CFG.lists.map((l) => (l.name === 'dul' ? { ...l, route53Txt: false } : l)) };
+
+describe.each([
+  ['IPv4 not answered through IPv6 (default)', CFG],
+  ['IPv4 answered through IPv6 too', { ...CFG, ipv4ViaIpv6: true }],
+  ['list dul published A-only in Route 53', A_ONLY_DUL],
+])('planned zone in BIND and rendered file in rbldnsd answer as the semantics: %s', (_name, cfg: ZoneConfig) => {
   const listings = sampleListings();
-  const effective = effectiveListings(CFG, listings, NOW);
+  const effective = effectiveListings(cfg, listings, NOW);
+  const mirrorCfg = mirrorConfig(cfg);
   let dir: string;
   let bind: Awaited<ReturnType<typeof startBind>>;
   let rbl: Awaited<ReturnType<typeof startRbldnsd>>;
@@ -40,18 +50,18 @@ describe('planned zone in BIND and rendered file in rbldnsd answer alike and as 
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dnsbl-e2e-'));
-    const rrsets = [...planZone(CFG, effective)];
+    const rrsets = [...planZone(cfg, effective)];
     rrsetCount = rrsets.length;
-    bind = await startBind({ zone: CFG.zone, zoneFileText: zoneFile(CFG, 1, rrsets) });
+    bind = await startBind({ zone: cfg.zone, zoneFileText: zoneFile(cfg, 1, rrsets) });
     let text = '';
-    for await (const chunk of renderRbldnsd(CFG, { serial: 1, nowSeconds: NOW }, (list, family) =>
+    for await (const chunk of renderRbldnsd(cfg, { serial: 1, nowSeconds: NOW }, (list, family) =>
       listings.filter((l) => l.list === list.name && l.network.family === family).sort((a, b) => compareNetworks(a.network, b.network)),
     )) text += chunk;
     const file = join(dir, 'bl.combined');
     await writeFile(file, text);
-    const check = await checkRbldnsdFile(CFG.zone, 'combined', file);
+    const check = await checkRbldnsdFile(cfg.zone, 'combined', file);
     expect(check.warnings).toEqual([]);
-    rbl = await startRbldnsd({ zone: CFG.zone, files: [{ type: 'combined', path: file }] });
+    rbl = await startRbldnsd({ zone: cfg.zone, files: [{ type: 'combined', path: file }] });
   });
 
   afterAll(async () => {
@@ -66,7 +76,7 @@ describe('planned zone in BIND and rendered file in rbldnsd answer alike and as 
     expect(points.length).toBeGreaterThan(2000);
     expect(rrsetCount).toBeGreaterThan(100);
     const queries = points.flatMap(([f, a]) => {
-      const name = queryName(f, a, CFG.zone);
+      const name = queryName(f, a, cfg.zone);
       return [
         { name, type: 'A' as const },
         { name, type: 'TXT' as const },
@@ -74,29 +84,38 @@ describe('planned zone in BIND and rendered file in rbldnsd answer alike and as 
     });
     const [fromBind, fromRbl] = await Promise.all([digBatch(bind.port, queries), digBatch(rbl.port, queries)]);
     let listed = 0;
+    let aWithoutTxt = 0;
     for (let i = 0; i < points.length; i++) {
       const [f, a] = points[i]!;
-      const want = answerFor(CFG, effective, f, a);
-      const expected = {
-        listed: want.length > 0,
-        a: [...new Set(want.map((w) => w.code))].sort(),
-        txt: [...new Set(want.map((w) => w.txt))].sort(),
+      const inZone = zoneRecords(cfg, answerFor(cfg, effective, f, a));
+      const zoneExpected = { listed: inZone.a.length > 0, a: [...inZone.a].sort(), txt: [...inZone.txt].sort() };
+      const onMirror = answerFor(mirrorCfg, effective, f, a);
+      const mirrorExpected = {
+        listed: onMirror.length > 0,
+        a: [...new Set(onMirror.map((w) => w.code))].sort(),
+        txt: [...new Set(onMirror.map((w) => w.txt))].sort(),
       };
       const b = { ...answerSet(fromBind[2 * i]!), txt: answerSet(fromBind[2 * i + 1]!).txt };
       const r = { ...answerSet(fromRbl[2 * i]!), txt: answerSet(fromRbl[2 * i + 1]!).txt };
       const name = queries[2 * i]!.name;
-      expect({ name, ...b }).toEqual({ name, ...expected });
-      expect({ name, ...r }).toEqual({ name, ...expected });
+      expect({ name, ...b }).toEqual({ name, ...zoneExpected });
+      expect({ name, ...r }).toEqual({ name, ...mirrorExpected });
       // Unlisted is NXDOMAIN in rbldnsd; BIND may say NODATA where DNS structure makes a name exist.
-      if (!expected.listed) expect(fromRbl[2 * i]!.rcode).toBe('NXDOMAIN');
+      if (!mirrorExpected.listed) expect(fromRbl[2 * i]!.rcode).toBe('NXDOMAIN');
+      // A listed name without text in the zone (A-only lists) answers TXT with NODATA, not NXDOMAIN.
+      if (zoneExpected.listed && zoneExpected.txt.length === 0) {
+        expect({ name, rcode: fromBind[2 * i + 1]!.rcode, answers: fromBind[2 * i + 1]!.answers }).toEqual({ name, rcode: 'NOERROR', answers: [] });
+        aWithoutTxt++;
+      }
       expect(fromBind[2 * i]!.aa).toBe(true);
-      if (expected.listed) listed++;
+      if (zoneExpected.listed) listed++;
     }
     expect(listed).toBeGreaterThan(points.length / 5);
+    if (cfg.lists.some((l) => l.route53Txt === false)) expect(aWithoutTxt).toBeGreaterThan(20);
     // The RFC 5782 test points.
-    const tp = queries.findIndex((q) => q.name === `2.0.0.127.${CFG.zone}`);
+    const tp = queries.findIndex((q) => q.name === `2.0.0.127.${cfg.zone}`);
     expect(answerSet(fromBind[tp]!).a).toEqual(['127.0.0.10', '127.0.0.2', '127.0.0.3']);
-    const tp1 = queries.findIndex((q) => q.name === `1.0.0.127.${CFG.zone}`);
+    const tp1 = queries.findIndex((q) => q.name === `1.0.0.127.${cfg.zone}`);
     expect(answerSet(fromBind[tp1]!).listed).toBe(false);
     expect(answerSet(fromRbl[tp1]!).listed).toBe(false);
   });

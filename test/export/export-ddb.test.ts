@@ -15,7 +15,7 @@ import { ZoneLock } from '../../lambdas/adapters/zone-lock.js';
 import { queryName } from '../../lambdas/core/ip.js';
 import type { Listing } from '../../lambdas/core/listing.js';
 import { type DatasetSource, renderRbldnsd } from '../../lambdas/core/rbldnsd-render.js';
-import { answerFor, effectiveListings } from '../../lambdas/core/semantics.js';
+import { answerFor, effectiveListings, mirrorConfig } from '../../lambdas/core/semantics.js';
 import { exportOnce, exportRuntimeFromEnv } from '../../lambdas/handlers/export.js';
 import { parseManifest } from '../../lambdas/core/export-manifest.js';
 import { runExport, stateName } from '../../lambdas/services/export.js';
@@ -127,7 +127,8 @@ describe('export from DynamoDB Local through S3 into real rbldnsd', () => {
       const mismatches: unknown[] = [];
       for (let i = 0; i < points.length; i++) {
         const [f, a] = points[i]!;
-        const want = answerFor(CFG, effective, f, a);
+        // Mirrors answer IPv4-mapped and 6to4 names from the IPv4 data whatever the zone does.
+        const want = answerFor(mirrorConfig(CFG), effective, f, a);
         const expected = { listed: want.length > 0, a: [...new Set(want.map((w) => w.code))].sort(), txt: [...new Set(want.map((w) => w.txt))].sort() };
         const got = { ...answerSet(answers[2 * i]!), txt: answerSet(answers[2 * i + 1]!).txt };
         if (JSON.stringify(got) !== JSON.stringify(expected)) mismatches.push({ name: queries[2 * i]!.name, got, expected });
