@@ -13,7 +13,9 @@ export function listsRoutes(deps: ApiDeps): Route[] {
     negativeTtl: cfg.negativeTtl,
     nameservers: [...cfg.nameservers],
     hostmaster: cfg.hostmaster,
-    lists: cfg.lists.map((l) => ({ name: l.name, code: l.code, txtTemplate: l.txtTemplate })),
+    // What the Route 53 zone publishes beyond the listings' own names (mirrors always answer both).
+    ipv4ViaIpv6: cfg.ipv4ViaIpv6 === true,
+    lists: cfg.lists.map((l) => ({ name: l.name, code: l.code, txtTemplate: l.txtTemplate, route53Txt: l.route53Txt !== false })),
   };
   const handler = async (): Promise<APIGatewayProxyResult> => jsonResult(200, body);
   return [{ method: 'GET', path: '/v1/lists', handler }];

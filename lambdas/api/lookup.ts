@@ -4,13 +4,15 @@
 // network query also the entries inside it (at most LOOKUP_INSIDE_CAP). For an address: the answer
 // computed with core's semantics (answerFor over the covering entries, test points included,
 // expired ones not), and what the live zone's servers answer for its RFC 5782 name right now.
-// IPv4-mapped queries (::ffff:a.b.c.d) are IPv4 queries (core parses them so); 6to4 queries
-// (2002:aabb:ccdd::/48) are answered from the IPv4 address they embed, as the zone does.
+// IPv4-mapped queries (::ffff:a.b.c.d) are IPv4 queries (core parses them so). 6to4 queries
+// (2002:aabb:ccdd::/48): rbldnsd mirrors always answer them from the IPv4 address they embed; the
+// Route 53 zone does so only with ipv4ViaIpv6 (default off), so `answer` is the zone's answer and
+// `mirrorAnswer` says what mirrors answer when it differs.
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { StoredListing } from '../adapters/listings-table.js';
 import { contains, FAMILY_BITS, formatNetwork, type Network, parseNetwork, queryName, SIX_TO_FOUR_RANGE } from '../core/ip.js';
 import { isActive, type Listing, testPointListings } from '../core/listing.js';
-import { answerFor, effectiveListings } from '../core/semantics.js';
+import { answerFor, effectiveListings, mirrorConfig, zoneRecords } from '../core/semantics.js';
 import type { ApiDeps, DnsAnswer } from './deps.js';
 import { ApiError, jsonResult } from './errors.js';
 import { queryParams } from './request.js';
@@ -71,7 +73,12 @@ export function lookupRoutes(deps: ApiDeps): Route[] {
     const tpCovering = testPoints.filter((t) => contains(t.network, region));
     const tpInside = isAddress ? [] : testPoints.filter((t) => contains(region, t.network) && t.network.prefix > region.prefix);
 
-    const answer = isAddress ? answerFor(deps.cfg, effectiveListings(deps.cfg, covering, nowSeconds), region.family, region.start) : undefined;
+    // What the zone answers for the query's own name (a 6to4 name only through ipv4ViaIpv6), and
+    // what mirrors answer when that differs.
+    const effective = isAddress ? effectiveListings(deps.cfg, covering, nowSeconds) : [];
+    const answer = isAddress ? answerFor(deps.cfg, effective, query.family, query.start) : undefined;
+    const mirrorAnswer = isAddress && via ? answerFor(mirrorConfig(deps.cfg), effective, query.family, query.start) : undefined;
+    const mirrorsDiffer = mirrorAnswer !== undefined && JSON.stringify(mirrorAnswer) !== JSON.stringify(answer);
     const lists = deps.cfg.lists.map((list) => {
       const cov = [...covering, ...tpCovering].filter((l) => l.list === list.name).sort(byPrefix);
       const decider = [...cov].reverse().find((l) => isActive(l, nowSeconds));
@@ -89,8 +96,10 @@ export function lookupRoutes(deps: ApiDeps): Route[] {
     let dnsView: Record<string, unknown> | undefined;
     if (dnsPromise) {
       const d = await dnsPromise;
-      const computedA = (answer ?? []).map((x) => x.code).sort();
-      const computedTxt = (answer ?? []).map((x) => x.txt).sort();
+      // The zone's records: A-only lists (route53Txt false) publish no TXT there.
+      const records = zoneRecords(deps.cfg, answer ?? []);
+      const computedA = [...records.a].sort();
+      const computedTxt = [...records.txt].sort();
       const matches =
         d.status === 'unavailable'
           ? undefined
@@ -110,8 +119,9 @@ export function lookupRoutes(deps: ApiDeps): Route[] {
       query: parsed.value.ip,
       network: formatNetwork(query),
       kind: isAddress ? 'address' : 'network',
-      ...(via ? { answeredFrom: formatNetwork(via) } : {}),
+      ...(via && !mirrorsDiffer ? { answeredFrom: formatNetwork(via) } : {}),
       ...(answer ? { listed: answer.length > 0, answer: answer.map((x) => ({ list: x.list, code: x.code, txt: x.txt })) } : {}),
+      ...(via && mirrorsDiffer ? { mirrorsAnswerFrom: formatNetwork(via), mirrorAnswer: mirrorAnswer!.map((x) => ({ list: x.list, code: x.code, txt: x.txt })) } : {}),
       lists,
       ...(!isAddress ? { insideTruncated } : {}),
       ...(dnsView ? { dns: dnsView } : {}),

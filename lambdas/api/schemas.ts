@@ -115,7 +115,17 @@ export const listsResponseSchema = z
     negativeTtl: z.number().int(),
     nameservers: z.array(z.string()),
     hostmaster: z.string(),
-    lists: z.array(z.object({ name: z.string(), code: z.string(), txtTemplate: z.string() }).strict()),
+    ipv4ViaIpv6: z.boolean().describe('Whether the Route 53 zone answers IPv4-mapped and 6to4 names from IPv4 listings (rbldnsd mirrors always do).'),
+    lists: z.array(
+      z
+        .object({
+          name: z.string(),
+          code: z.string(),
+          txtTemplate: z.string(),
+          route53Txt: z.boolean().describe('false: the Route 53 zone publishes only A records for this list (mirrors keep the TXT).'),
+        })
+        .strict(),
+    ),
   })
   .strict();
 
@@ -165,8 +175,16 @@ export const lookupResponseSchema = z
     query: z.string(),
     network: z.string().describe('Canonical form of the query.'),
     kind: z.enum(['address', 'network']),
-    answeredFrom: z.string().optional().describe('For 6to4 queries: the IPv4 address the zone answers from.'),
-    listed: z.boolean().optional().describe('Address queries: whether any list answers.'),
+    answeredFrom: z.string().optional().describe('For 6to4 queries: the IPv4 address the zone answers from (ipv4ViaIpv6 on).'),
+    mirrorsAnswerFrom: z
+      .string()
+      .optional()
+      .describe('For 6to4 queries when the zone does not answer them (ipv4ViaIpv6 off): the IPv4 address rbldnsd mirrors answer from.'),
+    mirrorAnswer: z
+      .array(z.object({ list: z.string(), code: z.string(), txt: z.string() }).strict())
+      .optional()
+      .describe('What rbldnsd mirrors answer, when it differs from the zone\'s answer.'),
+    listed: z.boolean().optional().describe('Address queries: whether any list answers in the Route 53 zone.'),
     answer: z.array(z.object({ list: z.string(), code: z.string(), txt: z.string() }).strict()).optional(),
     lists: z.array(
       z

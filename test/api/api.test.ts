@@ -95,8 +95,9 @@ describe('the Lambda handler', () => {
 describe('lists and the OpenAPI document', () => {
   it('GET /v1/lists shows the configured lists', async () => {
     const body = ok(listsResponseSchema, await get('/v1/lists'));
-    expect(body.lists).toEqual(CFG.lists.map((l) => ({ name: l.name, code: l.code, txtTemplate: l.txtTemplate })));
+    expect(body.lists).toEqual(CFG.lists.map((l) => ({ name: l.name, code: l.code, txtTemplate: l.txtTemplate, route53Txt: true })));
     expect(body.zone).toBe('bl.test');
+    expect(body.ipv4ViaIpv6).toBe(false);
   });
 
   it('GET /v1/openapi.json is OpenAPI 3.1 and documents every route', async () => {
@@ -605,9 +606,13 @@ describe('GET /v1/lookup', () => {
     const mapped = ok(lookupResponseSchema, await get(`/v1/lookup?ip=${encodeURIComponent('::ffff:198.18.5.5')}`));
     expect(mapped.network).toBe('198.18.5.5');
     expect(mapped.listed).toBe(true);
+    // ipv4ViaIpv6 is off (the default): the zone does not answer 6to4 names; mirrors do, from the IPv4 address.
     const sixToFour = ok(lookupResponseSchema, await get(`/v1/lookup?ip=${encodeURIComponent('2002:c612:505::1')}`));
-    expect(sixToFour.answeredFrom).toBe('198.18.5.5');
-    expect(sixToFour.answer!.map((a) => a.list)).toEqual(['spam', 'dul']);
+    expect(sixToFour.answeredFrom).toBeUndefined();
+    expect(sixToFour.listed).toBe(false);
+    expect(sixToFour.answer).toEqual([]);
+    expect(sixToFour.mirrorsAnswerFrom).toBe('198.18.5.5');
+    expect(sixToFour.mirrorAnswer!.map((a) => a.list)).toEqual(['spam', 'dul']);
     const tp = ok(lookupResponseSchema, await get('/v1/lookup?ip=127.0.0.2'));
     expect(tp.answer!.map((a) => a.code)).toEqual(['127.0.0.2', '127.0.0.3', '127.0.0.10']);
     const net = ok(lookupResponseSchema, await get(`/v1/lookup?ip=${encodeURIComponent('198.18.0.0/16')}`));
