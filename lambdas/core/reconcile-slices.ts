@@ -181,6 +181,8 @@ export interface AddressInterval {
   readonly lo: bigint;
   readonly hi: bigint;
   readonly minPrefix: number;
+  /** IPv4 addresses read because their mirrors lie in the slice (the listings belong to another slice). */
+  readonly mirror?: true;
 }
 
 export interface SliceReads {
@@ -207,7 +209,7 @@ function runs(values: readonly number[]): Array<[number, number]> {
 function withMirrors(iv: AddressInterval): AddressInterval[] {
   if (iv.family !== 6) return [iv];
   // An IPv4 listing of prefix p is placed in IPv6 at prefix p + (96 or 16).
-  const pre = mirrorPreimages(iv.lo, iv.hi).map((p, i) => ({ family: 4 as const, lo: p.lo, hi: p.hi, minPrefix: Math.max(0, iv.minPrefix - MIRRORS[i]!.prefix) }));
+  const pre = mirrorPreimages(iv.lo, iv.hi).map((p, i) => ({ family: 4 as const, lo: p.lo, hi: p.hi, minPrefix: Math.max(0, iv.minPrefix - MIRRORS[i]!.prefix), mirror: true as const }));
   return [iv, ...pre];
 }
 
@@ -254,6 +256,14 @@ function dedupeNetworks(ns: readonly Network[]): Network[] {
   const m = new Map<string, Network>();
   for (const n of ns) m.set(`${n.family}:${n.start}/${n.prefix}`, n);
   return [...m.values()];
+}
+
+/**
+ * Whether a listing's network belongs to the slice (starts in one of its own intervals, not a
+ * mirror's): every network belongs to exactly one slice of a pass, which counts its published row.
+ */
+export function ownsNetwork(reads: SliceReads, n: Network): boolean {
+  return reads.intervals.some((iv) => !iv.mirror && startsIn(iv, n));
 }
 
 function startsIn(iv: AddressInterval, n: Network): boolean {
