@@ -58,6 +58,7 @@ import { type ListDef, validateZoneConfig, type ZoneConfig } from '../lambdas/co
 import { MANIFEST_NAME } from '../lambdas/services/export-manifest.js';
 import { ALIAS_DATA, DEFAULT_EXPORT_PREFIX } from '../lambdas/services/export.js';
 import { STREAM_BATCH_SIZE, STREAM_BATCHING_WINDOW_MS } from '../lambdas/services/zone-sync.js';
+import { allowOperatorReconcile, ReconcileWorkflow } from './reconcile-workflow.js';
 import { CANARY_FUNCTION_ID, type FunctionSpec, ZoneCanary } from './zone-canary.js';
 
 /** Environment variable naming the export function (stream-sync invokes it after changes). */
@@ -152,8 +153,10 @@ export interface DnsblPublisherProps {
   readonly hostmaster?: string;
   /** E-mail address subscribed to the alarm topic. */
   readonly alarmEmail?: string;
-  /** @default rate(15 minutes) */
+  /** When a reconcile pass (Step Functions execution) starts. @default rate(15 minutes) */
   readonly reconcileSchedule?: events.Schedule;
+  /** Alarm when no full reconcile pass completed for this long. @default twice the schedule's rate */
+  readonly reconcileMaxAge?: Duration;
   /** @default rate(5 minutes) */
   readonly exportSchedule?: events.Schedule;
   /** @default rate(1 minute) */
@@ -230,6 +233,8 @@ export class DnsblPublisher extends Construct {
   readonly api: apigw.RestApi;
   readonly streamSyncFunction: nodejs.NodejsFunction;
   readonly reconcileFunction: nodejs.NodejsFunction;
+  /** The reconcile pass's state machine, schedule and "no full pass" alarm. */
+  readonly reconcileWorkflow: ReconcileWorkflow;
   readonly sweeperFunction: nodejs.NodejsFunction;
   readonly exportFunction: nodejs.NodejsFunction;
   readonly apiFunction: nodejs.NodejsFunction;
@@ -670,6 +675,9 @@ export class DnsblPublisher extends Construct {
     // No point or batch reads of regions: it plans the whole zone from the scans.
     const RECONCILE_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'];
     allow(this.reconcileFunction, 'ListingsRead', RECONCILE_READ, [listingsArn]);
+    // Sliced passes: each slice's listings by range from the byList index, covering ones by key.
+    allow(this.reconcileFunction, 'ListingsSliceRead', ['dynamodb:Query'], [index(listingsArn, LISTINGS_GSI.byList.name)]);
+    allow(this.reconcileFunction, 'ListingsCoveringRead', ['dynamodb:BatchGetItem'], [listingsArn, publishedArn]);
     allow(this.reconcileFunction, 'JournalLockAndState', JOURNAL_RW_SYNC_INTENT, [journalArn]);
     allow(
       this.reconcileFunction,
@@ -768,7 +776,14 @@ export class DnsblPublisher extends Construct {
         description,
         targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
       });
-    schedule('ReconcileSchedule', this.reconcileFunction, props.reconcileSchedule ?? events.Schedule.rate(minutes(15)), `DNSBL ${zoneName}: reconcile`);
+    // Reconcile runs as a Step Functions workflow over slices of the zone (lib/reconcile-workflow.ts).
+    this.reconcileWorkflow = new ReconcileWorkflow(this, 'ReconcileWorkflow', {
+      zoneName, reconcileFunction: this.reconcileFunction, alarmTopic: this.alarmTopic, tracing: this.tracing, logRetention: this.logRetention,
+      removalPolicy: this.removalPolicy, acknowledge: (scope, id, reason) => this.ack(scope, id, reason),
+      ...(props.reconcileSchedule ? { schedule: props.reconcileSchedule } : {}), ...(props.reconcileMaxAge ? { maxAge: props.reconcileMaxAge } : {}),
+    });
+    this.alarms.push(this.reconcileWorkflow.noFullPassAlarm);
+    allowOperatorReconcile(this.apiFunction, this.reconcileWorkflow.stateMachine);
     schedule('SweeperSchedule', this.sweeperFunction, props.sweeperSchedule ?? events.Schedule.rate(minutes(1)), `DNSBL ${zoneName}: sweeper`);
     schedule('ExportSchedule', this.exportFunction, props.exportSchedule ?? events.Schedule.rate(minutes(5)), `DNSBL ${zoneName}: export`);
 

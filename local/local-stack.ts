@@ -33,7 +33,10 @@ import { createApiHandler } from '../lambdas/handlers/api.js';
 import { STREAM_BATCH_SIZE } from '../lambdas/services/zone-sync.js';
 import { createStreamSyncHandler } from '../lambdas/handlers/stream-sync.js';
 import { canarySummary, runCanary } from '../lambdas/services/canary.js';
-import { reconcileZone } from '../lambdas/services/reconcile.js';
+import { PublisherState } from '../lambdas/adapters/publisher-state.js';
+import { RequestPacer } from '../lambdas/adapters/request-pacer.js';
+import { readRateFromEnv } from '../lambdas/services/reconcile-pass.js';
+import { LocalReconcileRunner } from './reconcile-runner.js';
 import { sweepExpired } from '../lambdas/services/sweeper.js';
 import {
   claimPidFile,
@@ -168,8 +171,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     // As after a deploy: make the zone agree with the table (test points, anything missed while down).
     const published = new PublishedTable(doc, tables.published);
     const intent = new SyncIntent(doc, tables.journal, cfg.zone);
-    const rec = await reconcileZone({ cfg, table, published, intent, zone, nowSeconds, warn: (m) => log(m) });
-    log(`zone ${cfg.zone} (${zoneId}) reconciled: ${rec.listings} listings, ${rec.desiredRRSets} rrsets, drift repaired ${rec.drift}`);
+    // The sliced pass, as the Step Functions workflow runs it in AWS (local/reconcile-runner.ts).
+    const reconciler = new LocalReconcileRunner(
+      { cfg, table, published, intent, zone: new Route53Zone(route53, zoneId, cfg.zone, { readPacer: new RequestPacer(readRateFromEnv(process.env)) }), nowSeconds, warn: (m) => log(m), lock: () => new ZoneLock(doc, tables.journal, cfg.zone), recordPass: (r) => new PublisherState(journal, cfg.zone).recordPass(r) },
+      { log },
+    );
+    stops.push(() => reconciler.idle());
+    const rec = await reconciler.run({ dryRun: false });
+    log(`zone ${cfg.zone} (${zoneId}) reconciled: ${rec.listings} listings, ${rec.slices} slices, drift repaired ${rec.repaired}`);
 
     // The export over HTTP, re-run (debounced) after changes; the rbldnsd file pulled from it.
     const exportPath = join(dataDir, 'rbldnsd', `${cfg.zone}.combined`);
@@ -229,7 +238,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     }
 
     const api = await startHttpAdapter(
-      createApiHandler({ cfg, table, journal, zoneProbe: new DnsZoneProbe({ zone: cfg.zone, servers: [`127.0.0.1:${r53.dnsPort}`] }) }),
+      createApiHandler({ cfg, table, journal, zoneProbe: new DnsZoneProbe({ zone: cfg.zone, servers: [`127.0.0.1:${r53.dnsPort}`] }), reconcile: reconciler }),
       { port: opts.apiPort ?? 0 },
     );
     stops.push(() => api.close());

@@ -3,6 +3,7 @@ import type { Journal } from '../adapters/journal.js';
 import type { ListingsTable } from '../adapters/listings-table.js';
 import type { ListingLimits, ZoneConfig } from '../core/listing.js';
 import type { ErrorLog } from './errors.js';
+import type { ReconcileStarter } from './reconcile.js';
 
 export interface DnsAnswer {
   readonly status: 'listed' | 'NXDOMAIN' | 'NODATA' | 'unavailable';
@@ -31,4 +32,6 @@ export interface ApiDeps {
   readonly writeConcurrency?: number;
   /** Attempts per item when the listing changes under us (default 20). */
   readonly maxAttempts?: number;
+  /** Starts reconcile passes (POST /v1/reconcile); omitted: no reconcile routes. */
+  readonly reconcile?: ReconcileStarter;
 }

@@ -6,6 +6,8 @@ import { Journal } from '../adapters/journal.js';
 import { type ApiHandler, apiHandler } from '../api/app.js';
 import type { ApiDeps } from '../api/deps.js';
 import { DnsZoneProbe, parseDnsServers, ZONE_DNS_SERVERS_ENV } from '../api/dns-probe.js';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { RECONCILE_STATE_MACHINE_ENV, ReconcileExecutions } from '../adapters/reconcile-executions.js';
 import { logger, runtime } from './runtime.js';
 
 export type { ApiDeps } from '../api/deps.js';
@@ -27,6 +29,7 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
       journal: new Journal(rt.doc, rt.journalTable),
       zoneProbe: new DnsZoneProbe({ zone: rt.cfg.zone, ...(servers ? { servers: parseDnsServers(servers) } : {}) }),
       log: { error: (message, extra) => logger.error(message, extra) },
+      ...(process.env[RECONCILE_STATE_MACHINE_ENV] ? { reconcile: new ReconcileExecutions(new SFNClient({}), process.env[RECONCILE_STATE_MACHINE_ENV]!) } : {}),
     });
   }
   return instance(event, context);

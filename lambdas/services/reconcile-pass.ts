@@ -53,6 +53,26 @@ export interface PassDeps {
   readonly warn?: (message: string, detail: Record<string, unknown>) => void;
 }
 
+/** Environment the reconcile function reads (set by the construct). */
+export const RECONCILE_ENV = {
+  /** Route 53 reads per second reconcile may make (its share of the account's rate). */
+  readRate: 'RECONCILE_READ_RATE',
+  /** Listings per slice. */
+  sliceListings: 'RECONCILE_SLICE_LISTINGS',
+} as const;
+
+/**
+ * Route 53's account-wide rate for API requests (aws-limits.md: 10/s sustained since mid-2026,
+ * 5/s before) and reconcile's default share of it: half, so stream-sync keeps the other half.
+ */
+export const ROUTE53_ACCOUNT_RATE = 10;
+export const DEFAULT_RECONCILE_READ_SHARE = 0.5;
+
+export function readRateFromEnv(env: NodeJS.ProcessEnv): number {
+  const v = Number(env[RECONCILE_ENV.readRate]);
+  return v > 0 ? v : ROUTE53_ACCOUNT_RATE * DEFAULT_RECONCILE_READ_SHARE;
+}
+
 /** Nodes the count is kept at: finer than this, splitting would not bound a slice much further. */
 const WEIGHT_PREFIX = { 4: 24, 6: 48 } as const;
 

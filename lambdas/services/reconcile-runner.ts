@@ -4,30 +4,13 @@
 import type { ZoneLock } from '../adapters/zone-lock.js';
 import { sleep } from '../adapters/listings-table.js';
 import { isTransient } from '../adapters/route53-zone.js';
+import { SLICE_RETRY, ZoneLockBusyError } from './reconcile-retry.js';
 import type { ReconcilePassRecord } from '../adapters/publisher-state.js';
 import { finishPass, type PassPlan, type PassReport, planPass, type SliceOutcome } from './reconcile-pass.js';
 import { reconcileSlice, type SliceDeps, type SliceReport } from './reconcile-slice.js';
 import type { PassSlice } from './reconcile-pass.js';
 
-/** A slice that could not take the zone lock: the workflow retries it later. */
-export class ZoneLockBusyError extends Error {
-  constructor() {
-    super('zone lock busy: another writer holds it');
-    this.name = 'ZoneLockBusy';
-  }
-}
-
-/**
- * The workflow's retry rule for a slice (Step Functions Retry; the local runner does the same):
- * the lock busy, a lease lost, Route 53 still throttling after the adapter's own retries, and
- * Lambda's service errors are tried again with backoff; anything else fails the slice (Catch).
- */
-export const SLICE_RETRY = {
-  errors: ['ZoneLockBusy', 'LeaseLostError', 'Throttling', 'ThrottlingException', 'PriorRequestNotComplete', 'ServiceUnavailable', 'TimeoutError'],
-  intervalSeconds: 5,
-  backoffRate: 2,
-  maxAttempts: 5,
-} as const;
+export { SLICE_RETRY, ZoneLockBusyError };
 
 export function retryable(e: unknown): boolean {
   const name = (e as Error | undefined)?.name ?? '';
