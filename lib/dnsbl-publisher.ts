@@ -783,7 +783,7 @@ export class DnsblPublisher extends Construct {
       ...(props.reconcileSchedule ? { schedule: props.reconcileSchedule } : {}), ...(props.reconcileMaxAge ? { maxAge: props.reconcileMaxAge } : {}),
     });
     this.alarms.push(this.reconcileWorkflow.noFullPassAlarm);
-    allowOperatorReconcile(this.apiFunction, this.reconcileWorkflow.stateMachine);
+    allowOperatorReconcile(this.apiFunction, this.reconcileWorkflow.stateMachine, (scope, id, reason) => this.ack(scope, id, reason));
     schedule('SweeperSchedule', this.sweeperFunction, props.sweeperSchedule ?? events.Schedule.rate(minutes(1)), `DNSBL ${zoneName}: sweeper`);
     schedule('ExportSchedule', this.exportFunction, props.exportSchedule ?? events.Schedule.rate(minutes(5)), `DNSBL ${zoneName}: export`);
 

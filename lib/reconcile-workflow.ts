@@ -106,6 +106,11 @@ export class ReconcileWorkflow extends Construct {
       'AwsSolutions-IAM5[Resource::*]',
       'Only actions without resource-level permissions use "*": CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets).',
     );
+    props.acknowledge(
+      this.stateMachine.role,
+      `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.reconcileFunction)}.Arn>:*]`,
+      'The Lambda tasks invoke the reconcile function, any of its versions (the ":*" of LambdaInvoke\'s grant); no other function.',
+    );
     this.rule = new events.Rule(this, 'Schedule', {
       schedule,
       description: `DNSBL ${props.zoneName}: reconcile pass`,
@@ -142,9 +147,20 @@ export class ReconcileWorkflow extends Construct {
  * states:DescribeExecution on its executions:
  * https://docs.aws.amazon.com/step-functions/latest/dg/concept-create-iam-advanced.html).
  */
-export function allowOperatorReconcile(fn: lambda.Function, sm: sfn.StateMachine): void {
+export function allowOperatorReconcile(fn: lambda.Function, sm: sfn.StateMachine, acknowledge: ReconcileWorkflowProps['acknowledge']): void {
   fn.addEnvironment(RECONCILE_STATE_MACHINE_ENV, sm.stateMachineArn);
   fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReconcileStart', actions: ['states:StartExecution'], resources: [sm.stateMachineArn] }));
   const executions = Stack.of(sm).formatArn({ service: 'states', resource: 'execution', resourceName: `${sm.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
   fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReconcileDescribe', actions: ['states:DescribeExecution'], resources: [executions] }));
+  acknowledge(
+    fn.role!,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${logicalIdOf(sm)}.Name>:*]`,
+    'The operator API reads the executions (reconcile passes) of this one state machine; their names are pass ids chosen at run time.',
+  );
+}
+
+function logicalIdOf(c: Construct): string {
+  const child = c.node.defaultChild as unknown as { logicalId: string } | undefined;
+  if (!child) throw new Error(`no default child under ${c.node.path}`);
+  return Stack.of(c).resolve(child.logicalId) as string;
 }

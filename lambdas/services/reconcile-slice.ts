@@ -148,7 +148,7 @@ export async function reconcileSlice(deps: SliceDeps, slice: ReconcileSlice, opt
     const before = publishedChanges.length;
     if (w && !(row && sameListing(w, row))) publishedChanges.push({ list: w.list, network: w.network, listing: w });
     else if (!w && row) publishedChanges.push({ list: k.list, network: k.network, listing: undefined });
-    // Counted once a pass: by the slice the listing belongs to (orphans are given to one slice).
+    // Whether the slice the listing belongs to counts it (orphans are given to one slice).
     if (publishedChanges.length > before && (i >= read.length || ownsNetwork(reads, k.network))) ownDrift++;
   });
 
@@ -165,7 +165,9 @@ export async function reconcileSlice(deps: SliceDeps, slice: ReconcileSlice, opt
     deletes: 0,
     batches: 0,
     refused: 0,
-    publishedDrift: ownDrift,
+    // A real pass fixes each differing row once, in the first slice that reads it: count what it
+    // fixes. A dry one fixes nothing, so every slice reading a row would count it: count the owner's.
+    publishedDrift: opts.dryRun ? ownDrift : publishedChanges.length,
     durationMs: 0,
     heapMiB: 0,
     dryRun: opts.dryRun === true,

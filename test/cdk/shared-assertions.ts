@@ -1,5 +1,6 @@
 // Assertions every variant of the stack must pass (create zone, import zone). Registered inside the
 // variant's describe(); the synth happens once in the variant file's beforeAll.
+import { ArnFormat } from 'aws-cdk-lib';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -416,10 +417,12 @@ export function sharedAssertions(get: () => Synthesized): void {
         // Two statements: listing records, and the apex SOA (each with its own conditions).
         'route53:ChangeResourceRecordSets': [Z, Z],
         // The published table (scanned, filled, marked seeded, its census), and the prefix census item
-        // of the listings table (see the next test). No BatchGetItem: it plans from full scans.
+        // of the listings table (see the next test). Sliced passes read each slice's listings by
+        // range from the byList index and covering ones (and published rows) by key.
         'dynamodb:UpdateItem': [L, P],
         'dynamodb:GetItem': [L, J, P],
-        'dynamodb:Query': [L, J, P],
+        'dynamodb:BatchGetItem': [L, P],
+        'dynamodb:Query': [L, J, P, byList],
         'dynamodb:Scan': [L, P],
         'dynamodb:PutItem': [J, P],
         'dynamodb:DeleteItem': [J],
@@ -451,6 +454,11 @@ export function sharedAssertions(get: () => Synthesized): void {
         'dynamodb:PutItem': [L, J],
         'dynamodb:UpdateItem': [L],
         'dynamodb:DeleteItem': [L, J],
+        // Starts reconcile passes on the workflow and reads them back.
+        'states:StartExecution': [{ Ref: logicalId(get().stack.publisher.reconcileWorkflow.stateMachine) }],
+        'states:DescribeExecution': [get().stack.resolve(
+          get().stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${get().stack.publisher.reconcileWorkflow.stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        )],
       },
       [i.role.canary]: {
         ...common(i.fn.canary),
@@ -691,14 +699,16 @@ export function sharedAssertions(get: () => Synthesized): void {
     const i = ids();
     const rules = resourcesOfType(json, 'AWS::Events::Rule').map(([, r]) => r.Properties!);
     const byTarget = (fn: string) => rules.filter((r) => JSON.stringify(r.Targets).includes(`"${fn}"`)).map((r) => r.ScheduleExpression);
-    expect(byTarget(i.fn.reconcile)).toEqual(['rate(15 minutes)']);
+    // Reconcile: the schedule starts a pass of the workflow (Step Functions), not the function.
+    expect(byTarget(i.fn.reconcile)).toEqual([]);
+    expect(byTarget(logicalId(get().stack.publisher.reconcileWorkflow.stateMachine))).toEqual(['rate(15 minutes)']);
     expect(byTarget(i.fn.sweeper)).toEqual(['rate(1 minute)']);
     expect(byTarget(i.fn.export)).toEqual(['rate(5 minutes)']);
     expect(byTarget(i.fn.canary)).toEqual(['rate(5 minutes)']);
     expect(rules).toHaveLength(4);
     // EventBridge may invoke exactly these four.
     const perms = resourcesOfType(json, 'AWS::Lambda::Permission').filter(([, r]) => r.Properties!.Principal === 'events.amazonaws.com');
-    expect(perms.map(([, r]) => r.Properties!.FunctionName['Fn::GetAtt'][0]).sort()).toEqual([i.fn.export, i.fn.reconcile, i.fn.sweeper, i.fn.canary].sort());
+    expect(perms.map(([, r]) => r.Properties!.FunctionName['Fn::GetAtt'][0]).sort()).toEqual([i.fn.export, i.fn.sweeper, i.fn.canary].sort());
   });
 
   it('alarms on queue depth, stream-sync errors, iterator age, drift, export failures, API 5xx and canary wrong answers, all to the topic', () => {
@@ -707,7 +717,10 @@ export function sharedAssertions(get: () => Synthesized): void {
     const alarms = resourcesOfType(json, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties!);
     for (const a of alarms) {
       expect(a.AlarmActions).toEqual([{ Ref: i.topic }]);
-      expect(a.ComparisonOperator).toBe('GreaterThanThreshold');
+      // The one "too few" alarm: no full reconcile pass (its metric missing is the alarm).
+      if (a.MetricName === 'ReconcileFullPassCompleted') {
+        expect(a).toMatchObject({ ComparisonOperator: 'LessThanThreshold', Threshold: 1, TreatMissingData: 'breaching', Statistic: 'Sum', Period: 1800 });
+      } else expect(a.ComparisonOperator).toBe('GreaterThanThreshold');
     }
     const find = (metric: string, dim?: (d: Array<{ Name: string; Value: unknown }>) => boolean) => {
       const hits = alarms.filter((a) => a.MetricName === metric && (!dim || dim(a.Dimensions ?? [])));
