@@ -84,6 +84,10 @@ async function readSliceListings(deps: SliceDeps, slice: ReconcileSlice): Promis
   for (const ls of covering.values()) for (const l of ls) add(l);
   // Whether anything is strictly inside the node: one active listing is enough (its own records
   // lie in other slices and are filtered out).
+  const inside = (l: StoredListing) => reads.witness.some((iv) => l.network.family === iv.family && l.network.start >= iv.lo && l.network.start <= iv.hi && l.network.prefix >= iv.minPrefix);
+  const active = (l: StoredListing) => known.has(l.list) && isActive(l, now);
+  // Often the slice's own listings hold one already.
+  if ([...out.values()].some((l) => inside(l) && active(l))) return [...out.values()];
   for (const iv of reads.witness) {
     const w = await deps.table.firstStartingIn(lists, iv.family, iv.lo, iv.hi, (l) => l.network.prefix >= iv.minPrefix && known.has(l.list) && isActive(l, now));
     if (w) {
