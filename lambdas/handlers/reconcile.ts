@@ -14,7 +14,7 @@ import { ENV } from '../adapters/table-schema.js';
 import { ZoneLock } from '../adapters/zone-lock.js';
 import { finishPass, type PassPlan, type PassReport, type PassSlice, passMetrics, RECONCILE_ENV, readRateFromEnv, type SliceOutcome } from '../services/reconcile-pass.js';
 import { inProcessSteps, type InProcessPassDeps, lockedSlice, runPass } from '../services/reconcile-runner.js';
-import type { SliceReport } from '../services/reconcile-slice.js';
+import { compactSliceReport, type SliceFigures } from '../services/reconcile-slice.js';
 import { logger, requireEnv, runtime } from './runtime.js';
 
 export type ReconcileEvent =
@@ -55,7 +55,7 @@ function report(r: PassReport, zone: string): PassReport {
   return r;
 }
 
-export const handler = async (event: ReconcileEvent | undefined, context?: Context): Promise<PassPlan | SliceReport | PassReport> => {
+export const handler = async (event: ReconcileEvent | undefined, context?: Context): Promise<PassPlan | SliceFigures | PassReport> => {
   const deps = passDeps();
   const deadline = () => Date.now() + (context?.getRemainingTimeInMillis() ?? 600_000) - 15_000;
   const e = event ?? {};
@@ -68,7 +68,9 @@ export const handler = async (event: ReconcileEvent | undefined, context?: Conte
     case 'slice': {
       const r = await lockedSlice(deps, deps.lock(), e.slice, { dryRun: e.dryRun === true, deadline: deadline() });
       logger.info('reconcile slice', { passId: e.passId, ...r });
-      return r;
+      // The Map collects every slice's result into the execution's state (256 KB at most): only
+      // what finish adds up goes back, the rest is in the log.
+      return compactSliceReport(r);
     }
     case 'finish':
       return report(await finishPass(deps, e.plan, e.reports ?? e.plan.reports ?? []), deps.cfg.zone);

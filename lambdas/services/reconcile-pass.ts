@@ -15,13 +15,16 @@ import type { ListingsTable } from '../adapters/listings-table.js';
 import type { PublishedTable } from '../adapters/published-table.js';
 import type { ReconcilePassRecord } from '../adapters/publisher-state.js';
 import type { Route53Zone } from '../adapters/route53-zone.js';
-import type { SliceReport } from './reconcile-slice.js';
+import type { SliceFigures } from './reconcile-slice.js';
 import { soaWithNegativeTtl } from './reconcile.js';
 
 /** Listings per slice (default): a slice's plan, zone range and published rows stay small. */
 export const DEFAULT_SLICE_LISTINGS = 20_000;
-/** Orphan published rows carried in one pass (more are found by the next). */
-const MAX_ORPHANS = 5_000;
+/**
+ * Orphan published rows carried in one pass (more are found by the next): the plan travels in the
+ * workflow's state, which Step Functions caps at 256 KB.
+ */
+const MAX_ORPHANS = 500;
 
 export interface PassSlice {
   index: number;
@@ -80,6 +83,11 @@ function lengthsAsNetworks(l: { 4: number[]; 6: number[] }): Array<Pick<Network,
   return [...l[4].map((prefix) => ({ family: 4 as const, prefix })), ...l[6].map((prefix) => ({ family: 6 as const, prefix }))];
 }
 
+/** The node a listing is counted at when cutting slices. */
+export function weightNode(n: Network): Network {
+  return n.prefix > WEIGHT_PREFIX[n.family] ? supernet(n, WEIGHT_PREFIX[n.family]) : n;
+}
+
 /** Parses an operator's network argument (the error names the value). */
 export function parsePassNetwork(input: unknown): Network {
   return parseListableNetwork(input, 'network');
@@ -102,8 +110,7 @@ export async function planPass(
   for await (const k of deps.table.scanKeys()) {
     const n = parseNetworkKey(k.nk);
     lengths[n.family].add(n.prefix);
-    const at = n.prefix > WEIGHT_PREFIX[n.family] ? supernet(n, WEIGHT_PREFIX[n.family]) : n;
-    const key = networkKey(at);
+    const key = networkKey(weightNode(n));
     weights.set(key, (weights.get(key) ?? 0) + 1);
     ids.add(`${k.list}#${k.nk}`);
   }
@@ -160,7 +167,7 @@ export async function planPass(
 }
 
 /** A slice's outcome as the workflow hands it to finish: its report, or why it failed. */
-export type SliceOutcome = SliceReport | { slice: string; failed: string };
+export type SliceOutcome = SliceFigures | { slice: string; failed: string };
 
 export interface PassReport extends ReconcilePassRecord {
   failedSlices: number;
@@ -187,7 +194,7 @@ export async function finishPass(
   plan: PassPlan,
   outcomes: readonly SliceOutcome[],
 ): Promise<PassReport> {
-  const ok = outcomes.filter((o): o is SliceReport => !failed(o));
+  const ok = outcomes.filter((o): o is SliceFigures => !failed(o));
   const failures = outcomes.filter(failed);
   const full = plan.network === undefined;
   const complete = failures.length === 0 && ok.length === plan.slices.length;

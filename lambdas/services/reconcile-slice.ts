@@ -64,6 +64,14 @@ export interface SliceReport {
   dryRun: boolean;
 }
 
+/** The figures a pass adds up (what the workflow carries from each slice to finish). */
+export type SliceFigures = Pick<SliceReport, 'listings' | 'rrsetsRead' | 'zoneReads' | 'drift' | 'repaired' | 'publishedDrift' | 'heapMiB' | 'durationMs'>;
+
+export function compactSliceReport(r: SliceReport): SliceFigures {
+  const { listings, rrsetsRead, zoneReads, drift, repaired, publishedDrift, heapMiB, durationMs } = r;
+  return { listings, rrsetsRead, zoneReads, drift, repaired, publishedDrift, heapMiB, durationMs };
+}
+
 function sameListing(a: Listing, b: Listing): boolean {
   return a.reason === b.reason && a.exclusion === b.exclusion && a.expiresAt === b.expiresAt && a.source === b.source && a.updatedAt === b.updatedAt;
 }
