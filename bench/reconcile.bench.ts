@@ -19,7 +19,9 @@ import { diffRRSets, packBatches } from '../lambdas/core/change-batch.js';
 import type { Listing, ZoneConfig } from '../lambdas/core/listing.js';
 import { effectiveListings } from '../lambdas/core/semantics.js';
 import { planZone } from '../lambdas/core/zone-plan.js';
-import { DEFAULT_SLICE_LISTINGS, type SliceOutcome } from '../lambdas/services/reconcile-pass.js';
+import { networkKey, parseNetworkKey } from '../lambdas/core/ip.js';
+import { planSlices } from '../lambdas/core/reconcile-slices.js';
+import { DEFAULT_SLICE_LISTINGS, type SliceOutcome, weightNode } from '../lambdas/services/reconcile-pass.js';
 import { inProcessSteps, runPass } from '../lambdas/services/reconcile-runner.js';
 import type { SliceReport } from '../lambdas/services/reconcile-slice.js';
 import { ensureTables, startDynamoDbLocal } from '../local/dynamodb/dynamodb-local.js';
@@ -116,15 +118,22 @@ try {
   console.log(`  Route 53: ${report.zoneReads.toLocaleString()} ListResourceRecordSets requests (${(report.zoneReads / (wall / 1000)).toFixed(2)}/s), ${report.rrsetsRead.toLocaleString()} rrsets read; drift ${report.drift}, repaired ${report.repaired}`);
   console.log(`  published table: ${report.publishedDrift.toLocaleString()} rows written (first pass seeds it)`);
   console.log(`  per slice: listings <= ${maxListings.toLocaleString()}, rrsets <= ${maxRRSets.toLocaleString()}, time median ${secs(sliceMs[Math.floor(slices / 2)]!)} s / max ${secs(sliceMs.at(-1)!)} s, peak heap <= ${mib(maxPeak)} MiB (process, sampled)`);
-  // Extrapolation: reads are the rrsets over 300 a page plus the per-slice overhead, at RATE/s.
-  const overhead = (report.zoneReads - report.rrsetsRead / 300) / slices;
-  for (const n of [N, 1_000_000]) {
+  // Extrapolation to 1M: the slices a 1M-listing table is cut into (planned from its weights, as
+  // the plan step does), the rrsets scaled by 1M/N, each slice's fixed reads (its range's first
+  // page, the self names) as measured here; reads at RATE/s, the rest (DynamoDB) scaled with N.
+  const weights = new Map<string, number>();
+  for (const l of mixedListings(1_000_000, ['spam'])) {
+    const k = networkKey(weightNode(l.network));
+    weights.set(k, (weights.get(k) ?? 0) + 1);
+  }
+  const slices1M = planSlices([...weights].map(([k, count]) => ({ network: parseNetworkKey(k), count })), SLICE).length;
+  const perSliceReads = Math.max(0, (report.zoneReads - report.rrsetsRead / 300) / slices);
+  const other = Math.max(0, (wall - planMs) / 1000 - report.zoneReads / RATE);
+  for (const [label, n, sl] of [['measured', N, slices], ['at 1M   ', 1_000_000, slices1M]] as const) {
     const scale = n / N;
-    const reads = (report.rrsetsRead * scale) / 300 + overhead * slices * scale;
-    const pass = reads / RATE + (planMs / 1000) * scale + ((wall - planMs) / 1000 - report.zoneReads / RATE > 0 ? ((wall - planMs) / 1000 - report.zoneReads / RATE) * scale : 0);
-    console.log(
-      `  ${n === N ? 'measured ' : 'at 1M    '} ~${Math.round(slices * scale)} slices, ~${Math.round(reads).toLocaleString()} reads, ~${(pass / 60).toFixed(0)} min a pass at ${RATE} reads/s (${((reads / (ACCOUNT_RATE)) / 60).toFixed(0)} min at the whole ${ACCOUNT_RATE}/s)`,
-    );
+    const reads = (report.rrsetsRead * scale) / 300 + perSliceReads * sl;
+    const pass = reads / RATE + (planMs / 1000) * scale + other * scale;
+    console.log(`  ${label} ${sl} slices, ~${Math.round(reads).toLocaleString()} reads, ~${(pass / 60).toFixed(0)} min a pass at ${RATE} reads/s (reads alone: ${(reads / RATE / 60).toFixed(0)} min; ${(reads / ACCOUNT_RATE / 60).toFixed(0)} min at the whole ${ACCOUNT_RATE}/s)`);
   }
 } finally {
   await r53.close();

@@ -12,7 +12,7 @@ import { Route53Zone } from '../adapters/route53-zone.js';
 import { SyncIntent } from '../adapters/sync-intent.js';
 import { ENV } from '../adapters/table-schema.js';
 import { ZoneLock } from '../adapters/zone-lock.js';
-import { finishPass, type PassPlan, type PassReport, type PassSlice, passMetrics, RECONCILE_ENV, readRateFromEnv, type SliceOutcome } from '../services/reconcile-pass.js';
+import { RUNNING_PASS_STATE, touchRunningPass, finishPass, type PassPlan, type PassReport, type PassSlice, passMetrics, RECONCILE_ENV, readRateFromEnv, type SliceOutcome } from '../services/reconcile-pass.js';
 import { inProcessSteps, type InProcessPassDeps, lockedSlice, runPass } from '../services/reconcile-runner.js';
 import { compactSliceReport, type SliceFigures } from '../services/reconcile-slice.js';
 import { logger, requireEnv, runtime } from './runtime.js';
@@ -39,6 +39,10 @@ function passDeps(): InProcessPassDeps {
     warn: (message, detail) => logger.warn(message, detail),
     lock: () => new ZoneLock(rt.doc, rt.journalTable, rt.cfg.zone),
     recordPass: (r) => state.recordPass(r),
+    running: {
+      get: () => journal.getState(RUNNING_PASS_STATE(rt.cfg.zone)),
+      set: (v) => journal.putState(RUNNING_PASS_STATE(rt.cfg.zone), v),
+    },
   };
 }
 
@@ -66,6 +70,7 @@ export const handler = async (event: ReconcileEvent | undefined, context?: Conte
       return inProcessSteps(deps, { dryRun: i.dryRun === true, network: i.network, sliceListings: sliceListings(), passId: e.input?.passId }).plan();
     }
     case 'slice': {
+      await touchRunningPass(deps.running, e.passId);
       const r = await lockedSlice(deps, deps.lock(), e.slice, { dryRun: e.dryRun === true, deadline: deadline() });
       logger.info('reconcile slice', { passId: e.passId, ...r });
       // The Map collects every slice's result into the execution's state (256 KB at most): only

@@ -46,9 +46,41 @@ export interface PassPlan {
   lengths: { 4: number[]; 6: number[] };
   soaUpdated: boolean;
   soaUnparsable: boolean;
+  /** Why this pass does nothing (another pass is still running). */
+  skipped?: string;
+}
+
+export interface RunningPassRecord {
+  passId: string;
+  startedAt: string;
+  /** Set by every slice: a pass whose slices stopped (an aborted execution) is not running. */
+  heartbeatAt?: string;
+  finishedAt?: string;
+}
+
+/** The pass in progress, so that a scheduled start while one runs is skipped (journal STATE). */
+export interface RunningPass {
+  get(): Promise<RunningPassRecord | undefined>;
+  set(v: RunningPassRecord): Promise<void>;
+}
+
+/** The journal STATE item naming the pass in progress. */
+export const RUNNING_PASS_STATE = (zone: string) => `reconcile-running#${zone}`;
+
+/**
+ * A pass with no slice started for this long is not running any more (a slice's Lambda runs at
+ * most 10 minutes, its retries wait at most ~75 s): an aborted execution blocks no later pass.
+ */
+export const PASS_STALE_MS = 30 * 60_000;
+
+/** Marks a slice of the pass in progress (the heartbeat a later plan step checks). */
+export async function touchRunningPass(running: RunningPass | undefined, passId: string): Promise<void> {
+  const r = await running?.get();
+  if (r && r.passId === passId && !r.finishedAt) await running!.set({ ...r, heartbeatAt: new Date().toISOString() });
 }
 
 export interface PassDeps {
+  readonly running?: RunningPass;
   readonly cfg: ZoneConfig;
   readonly table: ListingsTable;
   readonly published: PublishedTable;
@@ -99,6 +131,13 @@ export async function planPass(
 ): Promise<PassPlan> {
   const startedAt = new Date().toISOString();
   const limit = opts.network !== undefined ? parsePassNetwork(opts.network) : undefined;
+  const passId = opts.passId ?? randomUUID();
+  // One pass at a time: a pass at 1M listings outlasts the schedule's interval (README).
+  const running = await deps.running?.get();
+  if (running && !running.finishedAt && Date.now() - Date.parse(running.heartbeatAt ?? running.startedAt) < PASS_STALE_MS && running.passId !== passId) {
+    return { passId, dryRun: opts.dryRun === true, ...(opts.network !== undefined ? { network: opts.network } : {}), startedAt, slices: [], seeded: true, lengths: { 4: [], 6: [] }, soaUpdated: false, soaUnparsable: false, skipped: `pass ${running.passId} (started ${running.startedAt}) is still running` };
+  }
+  await deps.running?.set({ passId, startedAt });
   const known = new Set(deps.cfg.lists.map((l) => l.name));
   // Read the census before scanning: a scan that starts after every writer adds its lengths
   // completes it (reconcile.ts did the same with its full scan).
@@ -154,7 +193,7 @@ export async function planPass(
     }
   }
   return {
-    passId: opts.passId ?? randomUUID(),
+    passId,
     dryRun: opts.dryRun === true,
     ...(opts.network !== undefined ? { network: opts.network } : {}),
     startedAt,
@@ -183,6 +222,7 @@ export interface PassReport extends ReconcilePassRecord {
   soaUnparsable: boolean;
   /** This pass seeded the published table. */
   seededNow: boolean;
+  skipped?: string;
 }
 
 function failed(o: SliceOutcome): o is { slice: string; failed: string } {
@@ -190,10 +230,13 @@ function failed(o: SliceOutcome): o is { slice: string; failed: string } {
 }
 
 export async function finishPass(
-  deps: Pick<PassDeps, 'published'> & { recordPass?: (r: ReconcilePassRecord) => Promise<void> },
+  deps: Pick<PassDeps, 'published' | 'running'> & { recordPass?: (r: ReconcilePassRecord) => Promise<void> },
   plan: PassPlan,
   outcomes: readonly SliceOutcome[],
 ): Promise<PassReport> {
+  if (plan.skipped) {
+    return { passId: plan.passId, startedAt: plan.startedAt, finishedAt: new Date().toISOString(), full: false, dryRun: plan.dryRun, slices: 0, rrsetsRead: 0, drift: 0, repaired: 0, durationMs: 0, failedSlices: 0, failures: [], listings: 0, zoneReads: 0, publishedDrift: 0, maxSliceHeapMiB: 0, maxSliceMs: 0, soaUpdated: false, soaUnparsable: false, seededNow: false, skipped: plan.skipped };
+  }
   const ok = outcomes.filter((o): o is SliceFigures => !failed(o));
   const failures = outcomes.filter(failed);
   const full = plan.network === undefined;
@@ -221,6 +264,7 @@ export async function finishPass(
     durationMs: finishedAt.getTime() - Date.parse(plan.startedAt),
   };
   await deps.recordPass?.(record);
+  await deps.running?.set({ passId: plan.passId, startedAt: plan.startedAt, finishedAt: record.finishedAt });
   return {
     ...record,
     failedSlices: failures.length + (plan.slices.length - outcomes.length),

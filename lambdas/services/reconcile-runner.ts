@@ -6,7 +6,7 @@ import { sleep } from '../adapters/listings-table.js';
 import { isTransient } from '../adapters/route53-zone.js';
 import { SLICE_RETRY, ZoneLockBusyError } from './reconcile-retry.js';
 import type { ReconcilePassRecord } from '../adapters/publisher-state.js';
-import { finishPass, type PassPlan, type PassReport, planPass, type SliceOutcome } from './reconcile-pass.js';
+import { finishPass, type PassPlan, type PassReport, planPass, type RunningPass, type SliceOutcome, touchRunningPass } from './reconcile-pass.js';
 import { reconcileSlice, type SliceDeps, type SliceReport } from './reconcile-slice.js';
 import type { PassSlice } from './reconcile-pass.js';
 
@@ -70,6 +70,8 @@ export interface InProcessPassDeps extends SliceDeps {
   readonly lock: () => ZoneLock;
   /** Where the pass is recorded (PublisherState.recordPass), if anywhere. */
   readonly recordPass?: (r: ReconcilePassRecord) => Promise<void>;
+  /** The pass in progress (one at a time), if tracked. */
+  readonly running?: RunningPass;
 }
 
 /** The workflow's three steps, run in this process (same code as the handler's actions). */
@@ -95,7 +97,10 @@ export function inProcessSteps(
           }
         },
       }),
-    slice: (_plan, ps) => lockedSlice(deps, deps.lock(), ps, { dryRun, deadline: opts.deadline?.() }),
-    finish: (plan, outcomes) => finishPass({ published: deps.published, recordPass: deps.recordPass }, plan, outcomes),
+    slice: async (plan, ps) => {
+      await touchRunningPass(deps.running, plan.passId);
+      return lockedSlice(deps, deps.lock(), ps, { dryRun, deadline: opts.deadline?.() });
+    },
+    finish: (plan, outcomes) => finishPass({ published: deps.published, recordPass: deps.recordPass, running: deps.running }, plan, outcomes),
   };
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listingKey, toItem } from '../../lambdas/adapters/listing-item.js';
 import { rrsetKey, type RRSet } from '../../lambdas/core/rrset.js';
 import { inProcessSteps, runPass } from '../../lambdas/services/reconcile-runner.js';
+import { PASS_STALE_MS, type RunningPassRecord } from '../../lambdas/services/reconcile-pass.js';
 import { L, startSyncEnv, type SyncEnv, useDynamoDbLocal, zoneDiff } from './sync-env.js';
 import { A, corpus, deps, now, publishedVsTable, tamper } from './reconcile-support.js';
 
@@ -85,4 +86,22 @@ describe('sliced reconcile pass', () => {
     expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
   }, 120_000);
 
+
+  it('skips a pass while another is running (one at a time), and not after that one went stale or finished', async () => {
+    let marker: RunningPassRecord | undefined = { passId: 'other', startedAt: new Date(Date.now() - 3600_000).toISOString(), heartbeatAt: new Date().toISOString() };
+    const sets: RunningPassRecord[] = [];
+    const running = { get: async () => marker, set: async (v: RunningPassRecord) => void sets.push((marker = v)) };
+    const skipped = await runPass(inProcessSteps({ ...deps(env), running }, { dryRun: true }));
+    expect(skipped.skipped).toMatch(/pass other .* is still running/);
+    expect(skipped.slices).toBe(0);
+    marker = { ...marker!, heartbeatAt: new Date(Date.now() - PASS_STALE_MS - 1000).toISOString() };
+    const ran = await runPass(inProcessSteps({ ...deps(env), running }, { dryRun: true, network: '10.0.0.0/8' }));
+    expect(ran.skipped).toBeUndefined();
+    expect(ran.slices).toBeGreaterThan(0);
+    expect(marker).toMatchObject({ passId: ran.passId, finishedAt: ran.finishedAt });
+    // Each slice beat the heart of its own pass.
+    expect(sets.filter((v) => v.passId === ran.passId && v.heartbeatAt && !v.finishedAt).length).toBe(ran.slices);
+    // Finished: the next one runs.
+    expect((await runPass(inProcessSteps({ ...deps(env), running }, { dryRun: true, network: '10.0.0.0/8' }))).skipped).toBeUndefined();
+  }, 120_000);
 });
