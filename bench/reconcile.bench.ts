@@ -6,7 +6,9 @@
 // by the pass (its first). Prints pass time, Route 53 reads, slices, time and heap per slice, and
 // extrapolates to 1,000,000 listings from the per-slice figures (slices are bounded by listings,
 // so a bigger table means more slices of the same size, not bigger ones).
-//   npx tsx bench/reconcile.bench.ts [--n=100000] [--slice=20000] [--rate=5] [--dry]
+//   npx tsx bench/reconcile.bench.ts [--n=100000] [--slice=20000] [--rate=5] [--dry]   (BENCH_RECONCILE_N)
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { ListingsTable } from '../lambdas/adapters/listings-table.js';
@@ -29,7 +31,10 @@ import { mixedListings } from './mixed-listings.js';
 import { startRoute53Worker } from './route53-worker.js';
 
 const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt);
-const N = arg('n', 100_000);
+const N = arg('n', Number(process.env.BENCH_RECONCILE_N ?? 100_000));
+// A collection before each slice, so that its peak heap is its own (not the zone fill's garbage).
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
 const SLICE = arg('slice', DEFAULT_SLICE_LISTINGS);
 const RATE = arg('rate', 5);
 const DRY = process.argv.includes('--dry');
@@ -94,7 +99,7 @@ try {
       return p;
     },
     slice: async (plan, ps) => {
-      if (global.gc) global.gc();
+      gc();
       peak = process.memoryUsage().heapUsed;
       const r = await steps.slice(plan, ps);
       perSlice.push({ ...r, peak });
