@@ -58,7 +58,8 @@ import { type ListDef, validateZoneConfig, type ZoneConfig } from '../lambdas/co
 import { MANIFEST_NAME } from '../lambdas/services/export-manifest.js';
 import { ALIAS_DATA, DEFAULT_EXPORT_PREFIX } from '../lambdas/services/export.js';
 import { STREAM_BATCH_SIZE, STREAM_BATCHING_WINDOW_MS } from '../lambdas/services/zone-sync.js';
-import { allowOperatorReconcile, ReconcileWorkflow } from './reconcile-workflow.js';
+import { allowOperatorReconcile, ReconcileWorkflow, reconcileReadRate } from './reconcile-workflow.js';
+import { RECONCILE_ENV } from '../lambdas/services/reconcile-pass.js';
 import { CANARY_FUNCTION_ID, type FunctionSpec, ZoneCanary } from './zone-canary.js';
 
 /** Environment variable naming the export function (stream-sync invokes it after changes). */
@@ -157,6 +158,8 @@ export interface DnsblPublisherProps {
   readonly reconcileSchedule?: events.Schedule;
   /** Alarm when no full reconcile pass completed for this long. @default twice the schedule's rate */
   readonly reconcileMaxAge?: Duration;
+  /** Share of the account's Route 53 rate (10 requests/s) reconcile may read at; stream-sync keeps the rest. @default 0.5 */
+  readonly reconcileReadShare?: number;
   /** @default rate(5 minutes) */
   readonly exportSchedule?: events.Schedule;
   /** @default rate(1 minute) */
@@ -609,7 +612,7 @@ export class DnsblPublisher extends Construct {
       memorySize: 1024,
       timeout: minutes(10),
       retryAttempts: 0,
-      extraEnv: publishedEnv,
+      extraEnv: { ...publishedEnv, [RECONCILE_ENV.readRate]: String(reconcileReadRate(props.reconcileReadShare)) },
     });
     this.sweeperFunction = this.makeFunction(env, {
       id: 'Sweeper',

@@ -16,6 +16,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { RECONCILE_STATE_MACHINE_ENV } from '../lambdas/adapters/reconcile-executions.js';
+import { DEFAULT_RECONCILE_READ_SHARE, ROUTE53_ACCOUNT_RATE } from '../lambdas/services/reconcile-pass.js';
 import { SLICE_RETRY } from '../lambdas/services/reconcile-retry.js';
 
 export interface ReconcileWorkflowProps {
@@ -32,6 +33,12 @@ export interface ReconcileWorkflowProps {
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   readonly acknowledge: (scope: Construct, id: string, reason: string) => void;
+}
+
+/** Route 53 reads per second for a share of the account's rate (validated: more than 0, at most 1). */
+export function reconcileReadRate(share: number = DEFAULT_RECONCILE_READ_SHARE): number {
+  if (!(share > 0 && share <= 1)) throw new Error(`reconcileReadShare must be more than 0 and at most 1 (got ${share})`);
+  return Math.round(ROUTE53_ACCOUNT_RATE * share * 100) / 100;
 }
 
 /** Lambda's transient service errors as Step Functions names them (Step Functions best practices, "Handle Lambda service exceptions"). */

@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
-import { allowOperatorReconcile, LAMBDA_SERVICE_ERRORS, ReconcileWorkflow } from '../../lib/reconcile-workflow.js';
+import { allowOperatorReconcile, LAMBDA_SERVICE_ERRORS, ReconcileWorkflow, reconcileReadRate } from '../../lib/reconcile-workflow.js';
 import { SLICE_RETRY } from '../../lambdas/services/reconcile-retry.js';
 
 function synth(props: { schedule?: events.Schedule; maxAge?: Duration } = {}) {
@@ -90,5 +90,11 @@ describe('reconcile workflow', () => {
     const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.RECONCILE_STATE_MACHINE_ARN);
     expect(fn).toBeDefined();
     expect(acks.every((a) => a.startsWith('AwsSolutions-IAM5'))).toBe(true);
+  });
+
+  it('turns the read share into reconcile\'s rate (half the account\'s 10/s by default) and refuses a share outside (0, 1]', () => {
+    expect(reconcileReadRate()).toBe(5);
+    expect(reconcileReadRate(0.25)).toBe(2.5);
+    for (const bad of [0, -0.1, 1.5, Number.NaN]) expect(() => reconcileReadRate(bad)).toThrow(/reconcileReadShare/);
   });
 });

@@ -702,6 +702,8 @@ export function sharedAssertions(get: () => Synthesized): void {
     // Reconcile: the schedule starts a pass of the workflow (Step Functions), not the function.
     expect(byTarget(i.fn.reconcile)).toEqual([]);
     expect(byTarget(logicalId(get().stack.publisher.reconcileWorkflow.stateMachine))).toEqual(['rate(15 minutes)']);
+    // Its reads keep to half the account's Route 53 rate by default (reconcileReadShare).
+    expect(json.Resources[i.fn.reconcile]!.Properties!.Environment.Variables.RECONCILE_READ_RATE).toBe('5');
     expect(byTarget(i.fn.sweeper)).toEqual(['rate(1 minute)']);
     expect(byTarget(i.fn.export)).toEqual(['rate(5 minutes)']);
     expect(byTarget(i.fn.canary)).toEqual(['rate(5 minutes)']);
