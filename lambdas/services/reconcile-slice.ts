@@ -87,6 +87,15 @@ async function readSliceListings(deps: SliceDeps, slice: ReconcileSlice): Promis
   for (const iv of reads.intervals) {
     for (const l of await deps.table.startingIn(lists, iv.family, iv.lo, iv.hi)) if (l.network.prefix >= iv.minPrefix) add(l);
   }
+  // The index lags the table a little: read what it named again, consistently, so that a listing
+  // changed or removed (and perhaps already synced by the stream) in that instant is taken as it is.
+  const named = [...out.values()];
+  const fresh = named.length > 0 ? await deps.table.getMany(named.map((l) => ({ list: l.list, network: l.network }))) : [];
+  named.forEach((l, i) => {
+    const f = fresh[i];
+    if (f) out.set(listingId(f), f);
+    else out.delete(listingId(l));
+  });
   const { lengths, wide } = await readShared(deps.table, 0);
   const covering = await deps.table.coveringMany(reads.covering, lists, () => 0, wide, lengths);
   for (const ls of covering.values()) for (const l of ls) add(l);

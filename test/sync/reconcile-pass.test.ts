@@ -104,4 +104,27 @@ describe('sliced reconcile pass', () => {
     // Finished: the next one runs.
     expect((await runPass(inProcessSteps({ ...deps(env), running }, { dryRun: true, network: '10.0.0.0/8' }))).skipped).toBeUndefined();
   }, 120_000);
+
+  it('takes a listing as the table holds it, not as the lagging index last showed it', async () => {
+    // The index still shows an older reason, and a listing the table no longer has.
+    const current = (await env.table.get('spam', L('spam', '192.0.2.0/24').network))!;
+    const gone = L('spam', '203.0.113.200', { reason: 'deleted meanwhile' });
+    const lagging = new Proxy(env.table, {
+      get(target, prop, receiver) {
+        if (prop === 'startingIn') {
+          return async (...a: Parameters<typeof target.startingIn>) => {
+            const found = await target.startingIn(...a);
+            const stale = found.map((l) => (l.list === current.list && l.network.start === current.network.start && l.network.prefix === current.network.prefix ? { ...l, reason: 'stale reason' } : l));
+            return a[1] === 4 && a[2] <= gone.network.start && gone.network.start <= a[3] ? [...stale, { ...gone, version: 1 }] : stale;
+          };
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const r = await runPass(inProcessSteps({ ...deps(env), table: lagging }, { sliceListings: 6 }));
+    expect(r.failedSlices).toBe(0);
+    expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
+    expect([...env.actual().values()].some((x) => x.values.some((v) => v.includes('stale reason') || v.includes('deleted meanwhile')))).toBe(false);
+  }, 120_000);
 });
