@@ -58,6 +58,8 @@ import { type ListDef, validateZoneConfig, type ZoneConfig } from '../lambdas/co
 import { MANIFEST_NAME } from '../lambdas/core/export-manifest.js';
 import { ALIAS_DATA, DEFAULT_EXPORT_PREFIX } from '../lambdas/services/export.js';
 import { STREAM_BATCH_SIZE, STREAM_BATCHING_WINDOW_MS } from '../lambdas/services/zone-sync.js';
+import { allowOperatorReconcile, ReconcileWorkflow, reconcileReadRate } from './reconcile-workflow.js';
+import { RECONCILE_ENV } from '../lambdas/services/reconcile-pass.js';
 import { CANARY_FUNCTION_ID, type FunctionSpec, ZoneCanary } from './zone-canary.js';
 import { ZoneQuota } from './zone-quota.js';
 import { FAILURE_QUEUE_URL_ENV } from '../lambdas/adapters/failure-queue.js';
@@ -155,8 +157,12 @@ export interface DnsblPublisherProps {
   readonly hostmaster?: string;
   /** E-mail address subscribed to the alarm topic. */
   readonly alarmEmail?: string;
-  /** @default rate(15 minutes) */
+  /** When a reconcile pass (Step Functions execution) starts. @default rate(15 minutes) */
   readonly reconcileSchedule?: events.Schedule;
+  /** Alarm when no full reconcile pass completed for this long. @default twice the schedule's rate */
+  readonly reconcileMaxAge?: Duration;
+  /** Share of the account's Route 53 rate (10 requests/s) reconcile may read at; stream-sync keeps the rest. @default 0.5 */
+  readonly reconcileReadShare?: number;
   /** @default rate(5 minutes) */
   readonly exportSchedule?: events.Schedule;
   /** @default rate(1 minute) */
@@ -235,6 +241,8 @@ export class DnsblPublisher extends Construct {
   readonly api: apigw.RestApi;
   readonly streamSyncFunction: nodejs.NodejsFunction;
   readonly reconcileFunction: nodejs.NodejsFunction;
+  /** The reconcile pass's state machine, schedule and "no full pass" alarm. */
+  readonly reconcileWorkflow: ReconcileWorkflow;
   readonly sweeperFunction: nodejs.NodejsFunction;
   readonly exportFunction: nodejs.NodejsFunction;
   readonly apiFunction: nodejs.NodejsFunction;
@@ -613,7 +621,7 @@ export class DnsblPublisher extends Construct {
       memorySize: 1024,
       timeout: minutes(10),
       retryAttempts: 0,
-      extraEnv: publishedEnv,
+      extraEnv: { ...publishedEnv, [RECONCILE_ENV.readRate]: String(reconcileReadRate(props.reconcileReadShare)) },
     });
     this.sweeperFunction = this.makeFunction(env, {
       id: 'Sweeper',
@@ -680,6 +688,9 @@ export class DnsblPublisher extends Construct {
     // No point or batch reads of regions: it plans the whole zone from the scans.
     const RECONCILE_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'];
     allow(this.reconcileFunction, 'ListingsRead', RECONCILE_READ, [listingsArn]);
+    // Sliced passes: each slice's listings by range from the byList index, covering ones by key.
+    allow(this.reconcileFunction, 'ListingsSliceRead', ['dynamodb:Query'], [index(listingsArn, LISTINGS_GSI.byList.name)]);
+    allow(this.reconcileFunction, 'ListingsCoveringRead', ['dynamodb:BatchGetItem'], [listingsArn, publishedArn]);
     allow(this.reconcileFunction, 'JournalLockAndState', JOURNAL_RW_SYNC_INTENT, [journalArn]);
     allow(
       this.reconcileFunction,
@@ -781,7 +792,14 @@ export class DnsblPublisher extends Construct {
         description,
         targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
       });
-    schedule('ReconcileSchedule', this.reconcileFunction, props.reconcileSchedule ?? events.Schedule.rate(minutes(15)), `DNSBL ${zoneName}: reconcile`);
+    // Reconcile runs as a Step Functions workflow over slices of the zone (lib/reconcile-workflow.ts).
+    this.reconcileWorkflow = new ReconcileWorkflow(this, 'ReconcileWorkflow', {
+      zoneName, reconcileFunction: this.reconcileFunction, alarmTopic: this.alarmTopic, tracing: this.tracing, logRetention: this.logRetention,
+      removalPolicy: this.removalPolicy, acknowledge: (scope, id, reason) => this.ack(scope, id, reason),
+      ...(props.reconcileSchedule ? { schedule: props.reconcileSchedule } : {}), ...(props.reconcileMaxAge ? { maxAge: props.reconcileMaxAge } : {}),
+    });
+    this.alarms.push(this.reconcileWorkflow.noFullPassAlarm);
+    allowOperatorReconcile(this.apiFunction, this.reconcileWorkflow.stateMachine, (scope, id, reason) => this.ack(scope, id, reason));
     schedule('SweeperSchedule', this.sweeperFunction, props.sweeperSchedule ?? events.Schedule.rate(minutes(1)), `DNSBL ${zoneName}: sweeper`);
     schedule('ExportSchedule', this.exportFunction, props.exportSchedule ?? events.Schedule.rate(minutes(5)), `DNSBL ${zoneName}: export`);
 

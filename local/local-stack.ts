@@ -36,7 +36,9 @@ import { createApiHandler } from '../lambdas/handlers/api.js';
 import { STREAM_BATCH_SIZE } from '../lambdas/services/zone-sync.js';
 import { createStreamSyncHandler } from '../lambdas/handlers/stream-sync.js';
 import { canarySummary, runCanary } from '../lambdas/services/canary.js';
-import { reconcileZone } from '../lambdas/services/reconcile.js';
+import { RequestPacer } from '../lambdas/adapters/request-pacer.js';
+import { readRateFromEnv } from '../lambdas/services/reconcile-pass.js';
+import { LocalReconcileRunner } from './reconcile-runner.js';
 import { sweepExpired } from '../lambdas/services/sweeper.js';
 import {
   claimPidFile,
@@ -171,8 +173,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     // As after a deploy: make the zone agree with the table (test points, anything missed while down).
     const published = new PublishedTable(doc, tables.published);
     const intent = new SyncIntent(doc, tables.journal, cfg.zone);
-    const rec = await reconcileZone({ cfg, table, published, intent, zone, nowSeconds, warn: (m) => log(m) });
-    log(`zone ${cfg.zone} (${zoneId}) reconciled: ${rec.listings} listings, ${rec.desiredRRSets} rrsets, drift repaired ${rec.drift}`);
+    // The sliced pass, as the Step Functions workflow runs it in AWS (local/reconcile-runner.ts).
+    const reconciler = new LocalReconcileRunner(
+      { cfg, table, published, intent, zone: new Route53Zone(route53, zoneId, cfg.zone, { readPacer: new RequestPacer(readRateFromEnv(process.env)) }), nowSeconds, warn: (m) => log(m), lock: () => new ZoneLock(doc, tables.journal, cfg.zone), recordPass: (r) => new PublisherState(journal, cfg.zone).recordPass(r) },
+      { log },
+    );
+    stops.push(() => reconciler.idle());
+    const rec = await reconciler.run({ dryRun: false });
+    log(`zone ${cfg.zone} (${zoneId}) reconciled: ${rec.listings} listings, ${rec.slices} slices, drift repaired ${rec.repaired}`);
 
     // The export over HTTP, re-run (debounced) after changes; the rbldnsd file pulled from it.
     const exportPath = join(dataDir, 'rbldnsd', `${cfg.zone}.combined`);
@@ -245,6 +253,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         journal,
         zoneProbe: new DnsZoneProbe({ zone: cfg.zone, servers: [`127.0.0.1:${r53.dnsPort}`] }),
         quotaGuard: new QuotaGuard(new Route53Quota(route53, zoneId)),
+        reconcile: reconciler,
         status: { quota: new Route53Quota(route53, zoneId), failureQueue: { depth: async () => ({ ...failed }) } },
       }),
       { port: opts.apiPort ?? 0 },

@@ -156,6 +156,68 @@ export class ListingsTable {
     }
   }
 
+  /**
+   * Every listing of `lists` whose network starts in [lo, hi] (one family), from the byList index
+   * (sorted by networkKey in each bucket, so one range query per list and bucket, whatever the
+   * partitions in between), `parallel` queries at a time. Eventually consistent, like the index.
+   */
+  async startingIn(lists: readonly string[], family: 4 | 6, lo: bigint, hi: bigint, parallel = 8): Promise<StoredListing[]> {
+    const out: StoredListing[] = [];
+    const pks = lists.flatMap((list) => Array.from({ length: BY_LIST_BUCKETS }, (_, b) => `${list}#${b.toString().padStart(2, '0')}`));
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < pks.length) {
+        const pk = pks[next++]!;
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const r = await this.doc.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: LISTINGS_GSI.byList.name,
+              KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :lo AND :hi',
+              ExpressionAttributeValues: { ':pk': pk, ':lo': `${family}:${hex(family, lo)}/`, ':hi': `${family}:${hex(family, hi)}/~` },
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          for (const item of r.Items ?? []) out.push(fromItem(item));
+          startKey = r.LastEvaluatedKey;
+        } while (startKey);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, pks.length) }, worker));
+    return out;
+  }
+
+  /**
+   * The first listing (in bucket order) starting in [lo, hi] that `accept` takes, read in small
+   * pages so that a wide range costs little when it holds one soon.
+   */
+  async firstStartingIn(lists: readonly string[], family: 4 | 6, lo: bigint, hi: bigint, accept: (l: StoredListing) => boolean): Promise<StoredListing | undefined> {
+    for (const list of lists) {
+      for (let b = 0; b < BY_LIST_BUCKETS; b++) {
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const r = await this.doc.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: LISTINGS_GSI.byList.name,
+              KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :lo AND :hi',
+              ExpressionAttributeValues: { ':pk': `${list}#${b.toString().padStart(2, '0')}`, ':lo': `${family}:${hex(family, lo)}/`, ':hi': `${family}:${hex(family, hi)}/~` },
+              ExclusiveStartKey: startKey,
+              Limit: 25,
+            }),
+          );
+          for (const item of r.Items ?? []) {
+            const l = fromItem(item);
+            if (accept(l)) return l;
+          }
+          startKey = r.LastEvaluatedKey;
+        } while (startKey);
+      }
+    }
+    return undefined;
+  }
+
   /** All IPv4 listings wider than /16 (one partition; few in practice). */
   async wide(): Promise<StoredListing[]> {
     const out: StoredListing[] = [];
@@ -325,6 +387,36 @@ export class ListingsTable {
       yield* r.items;
     }
   }
+  /**
+   * (list, network key) of every item of the table, read with a parallel scan that returns only
+   * those attributes (the pass's count and orphan check need no more). Order is not defined.
+   */
+  async *scanKeys(segments = 4): AsyncGenerator<{ list: string; nk: string }> {
+    const page = async (segment: number, startKey?: Record<string, unknown>) => {
+      const r = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          Segment: segment,
+          TotalSegments: segments,
+          ExclusiveStartKey: startKey,
+          ProjectionExpression: 'pk, #l, nk',
+          FilterExpression: 'begins_with(pk, :n)',
+          ExpressionAttributeNames: { '#l': 'list' },
+          ExpressionAttributeValues: { ':n': 'N#' },
+        }),
+      );
+      return { items: (r.Items ?? []).map((i) => ({ list: String(i.list), nk: String(i.nk) })), next: r.LastEvaluatedKey, segment, done: !r.LastEvaluatedKey };
+    };
+    const pending = new Map<number, ReturnType<typeof page>>();
+    for (let s = 0; s < segments; s++) pending.set(s, page(s));
+    while (pending.size > 0) {
+      const r = await Promise.race(pending.values());
+      pending.delete(r.segment);
+      if (!r.done) pending.set(r.segment, page(r.segment, r.next));
+      yield* r.items;
+    }
+  }
+
   /** Point reads of many listings (BatchGetItem, 100 keys a call, consistent); results in input order. */
   async getMany(keys: ReadonlyArray<{ list: string; network: Network }>): Promise<Array<StoredListing | undefined>> {
     const found = new Map((await this.batchGet(keys.map((k) => listingKey(k.list, k.network)))).map((l) => [`${l.list}#${networkKey(l.network)}`, l]));

@@ -11,6 +11,7 @@ import {
 import type { Change, RefusedChange } from '../core/change-batch.js';
 import type { RecordType, RRSet } from '../core/rrset.js';
 import { sleep } from './listings-table.js';
+import type { Pacer } from './request-pacer.js';
 
 const MANAGED_TYPES = new Set(['A', 'TXT', 'CAA']);
 
@@ -195,11 +196,17 @@ export class Route53Zone {
     private readonly client: Route53Client,
     readonly hostedZoneId: string,
     readonly zone: string,
-    /** listPageSize: MaxItems of ListResourceRecordSets (default and maximum 300; tests use less). */
-    opts: { listPageSize?: number } = {},
+    /**
+     * listPageSize: MaxItems of ListResourceRecordSets (default and maximum 300; tests use less).
+     * readPacer: spaces every ListResourceRecordSets attempt (reconcile's share of the account rate).
+     */
+    opts: { listPageSize?: number; readPacer?: Pacer } = {},
   ) {
     this.listPageSize = opts.listPageSize ?? 300;
+    this.readPacer = opts.readPacer;
   }
+
+  private readonly readPacer: Pacer | undefined;
 
   /**
    * Runs one Route 53 call, retrying every transient fault (transientCause) with exponential backoff
@@ -238,7 +245,8 @@ export class Route53Zone {
     maxItems = this.listPageSize,
     opts: ReadOptions = {},
   ): Promise<{ rrsets: RRSet[]; names: string[]; last?: string; next?: { name: string; type?: string } }> {
-    const r = await this.withRetry(() => {
+    const r = await this.withRetry(async () => {
+      await this.readPacer?.take();
       this.stats.listCalls++;
       return this.client.send(
         new ListResourceRecordSetsCommand({
@@ -266,6 +274,28 @@ export class Route53Zone {
     while (next) {
       const p = await this.page(next.name, next.type, undefined, opts);
       yield* p.rrsets;
+      next = p.next;
+    }
+  }
+
+  /**
+   * One contiguous range of the listing order: pages from `startName` on until `past` says a name
+   * lies beyond the range (or the zone ends). Yields each page's rrsets that `keep` accepts, so a
+   * caller holds one range, not the zone. Counts pages in `pages`.
+   */
+  async *range(
+    startName: string,
+    past: (name: string) => boolean,
+    keep: (name: string) => boolean,
+    opts: ReadOptions & { pages?: { n: number } } = {},
+  ): AsyncGenerator<RRSet> {
+    let next: { name: string; type?: string } | undefined = { name: startName };
+    while (next) {
+      const p = await this.page(next.name, next.type, undefined, opts);
+      if (opts.pages) opts.pages.n++;
+      for (const r of p.rrsets) if (keep(r.name)) yield r;
+      // Names are in listing order: once one lies past the range, the rest do too.
+      if (p.names.some(past) || (p.next && past(p.next.name))) return;
       next = p.next;
     }
   }
@@ -362,7 +392,8 @@ export class Route53Zone {
 
   /** The zone's apex SOA (TTL and value), which Route 53 creates with the zone. */
   async apexSoa(): Promise<{ ttl: number; value: string } | undefined> {
-    const r = await this.withRetry(() => {
+    const r = await this.withRetry(async () => {
+      await this.readPacer?.take();
       this.stats.listCalls++;
       return this.client.send(
         new ListResourceRecordSetsCommand({ HostedZoneId: this.hostedZoneId, StartRecordName: `${this.zone}.`, StartRecordType: 'SOA', MaxItems: 1 }),

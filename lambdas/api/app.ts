@@ -9,6 +9,7 @@ import { listsRoutes } from './lists.js';
 import { writeRoutes } from './listings.js';
 import { lookupRoutes } from './lookup.js';
 import { openApiRoutes } from './openapi.js';
+import { reconcileRoutes } from './reconcile.js';
 import { callerOf } from './request.js';
 import { Router } from './router.js';
 import { statusRoutes } from './status.js';
@@ -22,6 +23,7 @@ export function apiRouter(deps: ApiDeps): Router {
     ...historyRoutes(deps),
     ...openApiRoutes(deps),
     ...statusRoutes(deps),
+    ...reconcileRoutes(deps),
   ]);
 }
 

@@ -5,6 +5,7 @@ import type { ListingLimits, ZoneConfig } from '../core/listing.js';
 import type { QuotaGuard } from '../services/quota-guard.js';
 import type { ErrorLog } from './errors.js';
 import type { StatusSources } from './status.js';
+import type { ReconcileStarter } from './reconcile.js';
 
 export interface DnsAnswer {
   readonly status: 'listed' | 'NXDOMAIN' | 'NODATA' | 'unavailable';
@@ -37,4 +38,6 @@ export interface ApiDeps {
   readonly quotaGuard?: QuotaGuard;
   /** What GET /v1/status reads besides the journal (omitted parts are reported unknown). */
   readonly status?: StatusSources;
+  /** Starts reconcile passes (POST /v1/reconcile); omitted: no reconcile routes. */
+  readonly reconcile?: ReconcileStarter;
 }

@@ -147,6 +147,17 @@ export function openApiDocument(): Record<string, unknown> {
           'StatusResponse',
         ),
       },
+      '/v1/reconcile': {
+        post: {
+          summary: 'Start a reconcile pass',
+          description: 'Body {"dryRun"?: boolean, "network"?: string}: the whole zone, or one network\'s subtree; dry-run only measures drift. 202 {passId, executionArn?}.',
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { dryRun: { type: 'boolean' }, network: { type: 'string' } } } } } },
+          responses: { '202': { description: 'Started' } },
+        },
+      },
+      '/v1/reconcile/{passId}': {
+        get: { summary: 'A reconcile pass', description: 'Status (RUNNING, SUCCEEDED, FAILED …) and, when done, the pass report.', parameters: [{ name: 'passId', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'The pass' }, '404': { description: 'No such pass' } } },
+      },
       '/v1/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': {} } } } } },
     },
   };

@@ -44,7 +44,8 @@ export class Router {
   }
 
   match(method: string, path: string): RouteHandler {
-    const methods = this.byPath.get(path);
+    // A "{name}" segment of a route's path matches any one segment.
+    const methods = this.byPath.get(path) ?? [...this.byPath].find(([p]) => p.includes('{') && new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path))?.[1];
     if (!methods) throw new ApiError(404, 'not-found', `no such endpoint: ${quote(path, 100)}; see GET /v1/openapi.json`);
     const h = methods.get(method.toUpperCase());
     if (!h) {

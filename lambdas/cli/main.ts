@@ -25,6 +25,7 @@ import { resolveExpiry, validateRawText } from '../api/validate.js';
 import { ApiCallError, ApiClient, ApiUnreachableError, InterruptedError } from './client.js';
 import { parseImport, type ImportEntry, type RejectedLine } from './import-file.js';
 import { Progress, type ProgressStream } from './progress.js';
+import { reconcileCommand } from './reconcile-command.js';
 import type { Credentials } from './sign.js';
 import { statusCommand } from './status-command.js';
 
@@ -59,7 +60,7 @@ export interface CliIo {
   readonly signal?: AbortSignal;
 }
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 const OPTIONS = {
   api: { type: 'string' },
@@ -81,6 +82,9 @@ const OPTIONS = {
   'batch-size': { type: 'string' },
   'allow-reserved': { type: 'boolean' },
   'from-line': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  network: { type: 'string' },
+  'no-wait': { type: 'boolean' },
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -212,6 +216,7 @@ function listingLine(l: ListingView): string {
 }
 
 const commands: Record<string, Command> = {
+  reconcile: reconcileCommand,
   lists: {
     args: 'lists',
     options: [],

@@ -13,6 +13,8 @@ import { type ApiHandler, apiHandler } from '../api/app.js';
 import type { ApiDeps } from '../api/deps.js';
 import { DnsZoneProbe, parseDnsServers, ZONE_DNS_SERVERS_ENV } from '../api/dns-probe.js';
 import { logger, requireEnv, runtime } from './runtime.js';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { RECONCILE_STATE_MACHINE_ENV, ReconcileExecutions } from '../adapters/reconcile-executions.js';
 
 export type { ApiDeps } from '../api/deps.js';
 
@@ -37,6 +39,7 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
       log: { error: (message, extra) => logger.error(message, extra) },
       quotaGuard: new QuotaGuard(quota, { onUnreadable: (reason) => logger.warn('zone quota unreadable; write not guarded', { reason }) }),
       status: { quota, ...(queueUrl ? { failureQueue: new SqsFailureQueue(new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 2_000 } }), queueUrl) } : {}) },
+      ...(process.env[RECONCILE_STATE_MACHINE_ENV] ? { reconcile: new ReconcileExecutions(new SFNClient({}), process.env[RECONCILE_STATE_MACHINE_ENV]!) } : {}),
     });
   }
   return instance(event, context);

@@ -128,7 +128,14 @@ export function grantsOfRole(json: CfnTemplate, roleLogicalId: string): Map<stri
 }
 
 /** Actions that have no resource-level permissions and may therefore use Resource "*". */
-export const RESOURCE_STAR_ALLOWED = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams', 'route53:TestDNSAnswer']);
+export const RESOURCE_STAR_ALLOWED = new Set([
+  'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams', 'route53:TestDNSAnswer',
+  // Step Functions' X-Ray tracing and log delivery (the reconcile workflow): no resource-level permissions
+  // (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy).
+  'xray:GetSamplingRules', 'xray:GetSamplingTargets',
+  'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
+]);
 
 /**
  * Removes every acknowledgement from the construct tree and runs the AwsSolutions pack directly:

@@ -1,5 +1,6 @@
 // Assertions every variant of the stack must pass (create zone, import zone). Registered inside the
 // variant's describe(); the synth happens once in the variant file's beforeAll.
+import { ArnFormat } from 'aws-cdk-lib';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -426,10 +427,12 @@ export function sharedAssertions(get: () => Synthesized): void {
         // Two statements: listing records, and the apex SOA (each with its own conditions).
         'route53:ChangeResourceRecordSets': [Z, Z],
         // The published table (scanned, filled, marked seeded, its census), and the prefix census item
-        // of the listings table (see the next test). No BatchGetItem: it plans from full scans.
+        // of the listings table (see the next test). Sliced passes read each slice's listings by
+        // range from the byList index and covering ones (and published rows) by key.
         'dynamodb:UpdateItem': [L, P],
         'dynamodb:GetItem': [L, J, P],
-        'dynamodb:Query': [L, J, P],
+        'dynamodb:BatchGetItem': [L, P],
+        'dynamodb:Query': [L, J, P, byList],
         'dynamodb:Scan': [L, P],
         'dynamodb:PutItem': [J, P],
         'dynamodb:DeleteItem': [J],
@@ -461,6 +464,11 @@ export function sharedAssertions(get: () => Synthesized): void {
         'dynamodb:PutItem': [L, J],
         'dynamodb:UpdateItem': [L],
         'dynamodb:DeleteItem': [L, J],
+        // Starts reconcile passes on the workflow and reads them back.
+        'states:StartExecution': [{ Ref: logicalId(get().stack.publisher.reconcileWorkflow.stateMachine) }],
+        'states:DescribeExecution': [get().stack.resolve(
+          get().stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${get().stack.publisher.reconcileWorkflow.stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        )],
         // The quota guard and the status: the zone's count and limit, the failure queue's depth.
         'route53:GetHostedZoneLimit': [Z],
         'sqs:GetQueueAttributes': [Q],
@@ -708,15 +716,19 @@ export function sharedAssertions(get: () => Synthesized): void {
     const i = ids();
     const rules = resourcesOfType(json, 'AWS::Events::Rule').map(([, r]) => r.Properties!);
     const byTarget = (fn: string) => rules.filter((r) => JSON.stringify(r.Targets).includes(`"${fn}"`)).map((r) => r.ScheduleExpression);
-    expect(byTarget(i.fn.reconcile)).toEqual(['rate(15 minutes)']);
+    // Reconcile: the schedule starts a pass of the workflow (Step Functions), not the function.
+    expect(byTarget(i.fn.reconcile)).toEqual([]);
+    expect(byTarget(logicalId(get().stack.publisher.reconcileWorkflow.stateMachine))).toEqual(['rate(15 minutes)']);
+    // Its reads keep to half the account's Route 53 rate by default (reconcileReadShare).
+    expect(json.Resources[i.fn.reconcile]!.Properties!.Environment.Variables.RECONCILE_READ_RATE).toBe('5');
     expect(byTarget(i.fn.sweeper)).toEqual(['rate(1 minute)']);
     expect(byTarget(i.fn.export)).toEqual(['rate(5 minutes)']);
     expect(byTarget(i.fn.canary)).toEqual(['rate(5 minutes)']);
     expect(byTarget(i.fn.quota)).toEqual(['rate(5 minutes)']);
     expect(rules).toHaveLength(5);
-    // EventBridge may invoke exactly these five.
+    // Five rules; EventBridge may invoke exactly these four functions (the fifth starts the reconcile workflow).
     const perms = resourcesOfType(json, 'AWS::Lambda::Permission').filter(([, r]) => r.Properties!.Principal === 'events.amazonaws.com');
-    expect(perms.map(([, r]) => r.Properties!.FunctionName['Fn::GetAtt'][0]).sort()).toEqual([i.fn.export, i.fn.reconcile, i.fn.sweeper, i.fn.canary, i.fn.quota].sort());
+    expect(perms.map(([, r]) => r.Properties!.FunctionName['Fn::GetAtt'][0]).sort()).toEqual([i.fn.export, i.fn.sweeper, i.fn.canary, i.fn.quota].sort());
   });
 
   it('alarms on queue depth, stream-sync errors, iterator age, drift, export failures, API 5xx and canary wrong answers, all to the topic', () => {
@@ -725,8 +737,11 @@ export function sharedAssertions(get: () => Synthesized): void {
     const alarms = resourcesOfType(json, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties!);
     for (const a of alarms) {
       expect(a.AlarmActions).toEqual([{ Ref: i.topic }]);
-      // The quota alarm fires AT 80% used; every other one above its threshold.
-      expect(a.ComparisonOperator).toBe(a.MetricName === 'RRSetQuotaUsedPercent' ? 'GreaterThanOrEqualToThreshold' : 'GreaterThanThreshold');
+      // The one "too few" alarm: no full reconcile pass (its metric missing is the alarm); the quota
+      // alarm fires AT 80% used; every other one above its threshold.
+      if (a.MetricName === 'ReconcileFullPassCompleted') {
+        expect(a).toMatchObject({ ComparisonOperator: 'LessThanThreshold', Threshold: 1, TreatMissingData: 'breaching', Statistic: 'Sum', Period: 1800 });
+      } else expect(a.ComparisonOperator).toBe(a.MetricName === 'RRSetQuotaUsedPercent' ? 'GreaterThanOrEqualToThreshold' : 'GreaterThanThreshold');
     }
     const find = (metric: string, dim?: (d: Array<{ Name: string; Value: unknown }>) => boolean) => {
       const hits = alarms.filter((a) => a.MetricName === metric && (!dim || dim(a.Dimensions ?? [])));

@@ -69,6 +69,9 @@ export const COMMAND_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   Upload: ['s3:PutObject', 's3:AbortMultipartUpload'],
   // Lambda
   InvokeCommand: ['lambda:InvokeFunction'],
+  // Step Functions
+  StartExecutionCommand: ['states:StartExecution'],
+  DescribeExecutionCommand: ['states:DescribeExecution'],
 };
 
 export interface UsedActions {
