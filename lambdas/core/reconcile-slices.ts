@@ -173,6 +173,36 @@ export function mirrorPreimages(lo: bigint, hi: bigint): Array<{ lo: bigint; hi:
   return out;
 }
 
+/**
+ * The networks whose listings decide the given names: each name's node (its '*' label dropped), in
+ * every family its labels belong to, and for a node in an IPv4 mirror block the IPv4 network it
+ * mirrors (when that is at least a /8, the widest IPv4 listing). Reconcile reads the table
+ * consistently around these before it changes a name (see reconcile-slice.ts).
+ */
+export function decidingNetworks(names: Iterable<string>, zone: string): Network[] {
+  const out = new Map<string, Network>();
+  const add = (n: Network) => out.set(`${n.family}:${n.start}/${n.prefix}`, n);
+  for (const name of names) {
+    const labels = zoneLabels(name, zone);
+    if (!labels || labels.length === 0) continue;
+    const path = labels[labels.length - 1] === '*' ? labels.slice(0, -1) : labels;
+    if (path.length === 0 || path.some((l) => l.includes('*'))) continue;
+    const v4 = nodeNetwork(path, 4);
+    if (v4) add(v4);
+    const v6 = nodeNetwork(path, 6);
+    if (!v6) continue;
+    add(v6);
+    const end = v6.start + (1n << BigInt(128 - v6.prefix)) - 1n;
+    for (const p of mirrorPreimages(v6.start, end)) {
+      const size = p.hi - p.lo + 1n;
+      const prefix = 32 - (size.toString(2).length - 1);
+      // An aligned power-of-two interval is a network; only those of /8 or longer can hold listings' records.
+      if ((size & (size - 1n)) === 0n && p.lo % size === 0n && prefix >= 8) add({ family: 4, start: p.lo, prefix });
+    }
+  }
+  return [...out.values()];
+}
+
 // ---- what a slice reads ----------------------------------------------------------------------
 
 /** Listings whose network starts in [lo, hi] (and is at least minPrefix long). */

@@ -8,11 +8,11 @@
 // sync intent names the regions, so a stream writer finding this slice dead settles them against
 // the zone; regions an earlier writer left in the intent are kept in it (stream-sync settles them).
 import { diffRRSets } from '../core/change-batch.js';
-import { networkKey, type Network, parseNetworkKey } from '../core/ip.js';
+import { contains, networkKey, type Network, parseNetworkKey } from '../core/ip.js';
 import { isActive, type Listing, type ZoneConfig } from '../core/listing.js';
 import { effectiveListings } from '../core/semantics.js';
 import { rrsetKey, type RRSet } from '../core/rrset.js';
-import { ownsName, ownsNetwork, pastRange, pathName, planSlice, rangeStartName, type ReconcileSlice, sliceLabel, sliceReads } from '../core/reconcile-slices.js';
+import { decidingNetworks, ownsName, ownsNetwork, pastRange, pathName, planSlice, rangeStartName, type ReconcileSlice, sliceLabel, sliceReads } from '../core/reconcile-slices.js';
 import type { ListingsTable, StoredListing } from '../adapters/listings-table.js';
 import type { PublishedChange, PublishedTable } from '../adapters/published-table.js';
 import type { Route53Zone } from '../adapters/route53-zone.js';
@@ -62,6 +62,8 @@ export interface SliceReport {
   /** Heap in use at the slice's end, MiB (a cheap stand-in for its peak). */
   heapMiB: number;
   dryRun: boolean;
+  /** Listings the index had not shown yet, found by the consistent reads around changed names. */
+  missedByIndex: number;
 }
 
 /** The figures a pass adds up (what the workflow carries from each slice to finish). */
@@ -115,6 +117,40 @@ async function readSliceListings(deps: SliceDeps, slice: ReconcileSlice): Promis
   return [...out.values()];
 }
 
+/**
+ * Listings the table holds (consistent reads: the covering keys and the partitions' ranges) around
+ * the given names that `read` lacks or has in another version.
+ */
+async function missedAround(deps: SliceDeps, names: readonly string[], read: readonly StoredListing[]): Promise<StoredListing[]> {
+  const regions = decidingNetworks(names, deps.cfg.zone);
+  if (regions.length === 0) return [];
+  const lists = deps.cfg.lists.map((l) => l.name);
+  const known = new Set(lists);
+  const found = new Map<string, StoredListing>();
+  const { lengths, wide } = await readShared(deps.table, 0);
+  const covering = await deps.table.coveringMany(regions, lists, () => 0, wide, lengths);
+  for (const ls of covering.values()) for (const l of ls) found.set(listingId(l), l);
+  // Inside a node only whether something lies there matters (its wildcard): one active listing is
+  // enough, and none is read when the slice holds one already. Bounded memory, however wide the node.
+  const now = deps.nowSeconds();
+  const active = (l: StoredListing) => known.has(l.list) && isActive(l, now);
+  for (const r of regions) {
+    // No listing is wider than an IPv4 /8 or an IPv6 /32, so no record above those depends on what
+    // lies inside a node (and a range read there would span too many partitions).
+    if (r.prefix < (r.family === 4 ? 8 : 32)) continue;
+    const inside = (l: StoredListing) => l.network.family === r.family && l.network.prefix > r.prefix && contains(r, l.network);
+    if (read.some((l) => inside(l) && active(l))) continue;
+    for await (const l of deps.table.within(r)) {
+      if (inside(l) && active(l)) {
+        found.set(listingId(l), l);
+        break;
+      }
+    }
+  }
+  const have = new Map(read.map((l) => [listingId(l), l]));
+  return [...found.values()].filter((l) => have.get(listingId(l))?.version !== l.version);
+}
+
 /** The rrsets the zone holds for the names the slice owns. */
 async function readSliceZone(zone: Route53Zone, cfg: ZoneConfig, slice: ReconcileSlice, opts: { deadline?: number }): Promise<{ rrsets: RRSet[]; pages: number }> {
   const owned = (name: string) => ownsName(slice, name, cfg.zone);
@@ -144,11 +180,27 @@ export async function reconcileSlice(deps: SliceDeps, slice: ReconcileSlice, opt
   const now = deps.nowSeconds();
   const known = new Set(cfg.lists.map((l) => l.name));
 
-  const read = await readSliceListings(deps, slice);
-  const active = read.filter((l) => known.has(l.list) && isActive(l, now));
-  const desired = planSlice(cfg, slice, effectiveListings(cfg, active, now));
+  let read = await readSliceListings(deps, slice);
   const current = await readSliceZone(deps.zone, cfg, slice, { deadline: opts.deadline });
-  const changes = diffRRSets(current.rrsets, desired);
+  let active = read.filter((l) => known.has(l.list) && isActive(l, now));
+  let desired = planSlice(cfg, slice, effectiveListings(cfg, active, now));
+  let changes = diffRRSets(current.rrsets, desired);
+  // The slice found its listings through an index, which lags the table: a listing written (and
+  // perhaps already synced by the stream) an instant ago may be missing, and the slice would delete
+  // its records - a listed address answering NXDOMAIN. Before changing any name, read the table
+  // consistently around the names to change and plan again with whatever the index missed.
+  let missedByIndex = 0;
+  for (let round = 0; changes.length > 0 && round < 3; round++) {
+    const missed = await missedAround(deps, changes.map((c) => c.rrset.name), read);
+    if (missed.length === 0) break;
+    missedByIndex += missed.length;
+    const byId = new Map(read.map((l) => [listingId(l), l]));
+    for (const l of missed) byId.set(listingId(l), l);
+    read = [...byId.values()];
+    active = read.filter((l) => known.has(l.list) && isActive(l, now));
+    desired = planSlice(cfg, slice, effectiveListings(cfg, active, now));
+    changes = diffRRSets(current.rrsets, desired);
+  }
 
   // The published rows of every listing read (and the orphans the plan step found) must end as the
   // listings the slice was planned from. A covering listing is read by several slices: recording
@@ -192,6 +244,7 @@ export async function reconcileSlice(deps: SliceDeps, slice: ReconcileSlice, opt
     durationMs: 0,
     heapMiB: 0,
     dryRun: opts.dryRun === true,
+    missedByIndex,
   };
   if (!opts.dryRun && (changes.length > 0 || publishedChanges.length > 0)) {
     const seeded = await deps.published.isSeeded();

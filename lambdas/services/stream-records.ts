@@ -51,6 +51,11 @@ export interface BatchListing {
   readonly network: Network;
   /** The last new image (undefined = removed), or 'unknown' when the record carries no image. */
   readonly image: Listing | undefined | 'unknown';
+  /**
+   * The listing before the batch: the old image of its first record (undefined after an INSERT:
+   * there was none), or 'unknown' when that record carries no old image.
+   */
+  readonly before: Listing | undefined | 'unknown';
 }
 
 /**
@@ -69,12 +74,18 @@ export function batchListings(records: readonly DynamoDBRecord[]): Map<string, B
     const { network, list } = networkFromKey(sk);
     const id = listingId({ list, network });
     const img = r.dynamodb?.NewImage;
+    const oldImg = r.dynamodb?.OldImage;
     let image: BatchListing['image'];
     if (r.eventName === 'REMOVE') image = undefined;
     else if ((r.eventName === 'INSERT' || r.eventName === 'MODIFY') && img) image = fromItem(unmarshall(img as Record<string, AttributeValue>));
     else image = 'unknown';
+    let before: BatchListing['before'];
+    if (r.eventName === 'INSERT') before = undefined;
+    else if ((r.eventName === 'MODIFY' || r.eventName === 'REMOVE') && oldImg) before = fromItem(unmarshall(oldImg as Record<string, AttributeValue>));
+    else before = 'unknown';
+    const first = out.get(id);
     out.delete(id); // keep stream order: the listing's last record decides
-    out.set(id, { list, network, image });
+    out.set(id, { list, network, image, before: first ? first.before : before });
   }
   return out;
 }

