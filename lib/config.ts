@@ -10,7 +10,8 @@
 //   { "zoneName": "bl.example.org", "hostedZoneId": "Z…", "alarmEmail": "ops@example.org",
 //     "lists": [{ "name": "spam", "code": "127.0.0.2", "txtTemplate": "Listed in {list}: {reason}", "route53Txt": true }],
 //     "ttl": 300, "negativeTtl": 300, "ipv4ViaIpv6": false, "nameservers": ["ns1.example.org"], "hostmaster": "hostmaster@example.org",
-//     "reconcileSchedule": "rate(15 minutes)", "exportSchedule": "rate(5 minutes)", "sweeperSchedule": "rate(1 minute)",
+//     "reconcileSchedule": "rate(15 minutes)", "reconcileMaxAgeMinutes": 30, "reconcileReadShare": 0.5,
+//     "quotaSchedule": "rate(5 minutes)", "exportSchedule": "rate(5 minutes)", "sweeperSchedule": "rate(1 minute)",
 //     "canarySchedule": "rate(5 minutes)", "canaryMaxCalls": 20,
 //     "apiThrottle": { "rateLimit": 50, "burstLimit": 100 }, "removalPolicy": "retain",
 //     "exportPrefix": "rbldnsd", "mirrorAccountIds": ["111122223333"],
@@ -18,7 +19,7 @@
 //     "exportWebAclArn": "…", "apiWebAclArn": "…", "stackName": "Dnsbl-bl-example-org" }
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { aws_events as events, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, aws_events as events, RemovalPolicy } from 'aws-cdk-lib';
 import type { ListDef } from '../lambdas/core/listing.js';
 import type { DnsblPublisherProps } from './dnsbl-publisher.js';
 
@@ -38,7 +39,7 @@ export interface DnsblAppConfig {
 
 const FILE_KEYS = new Set([
   'zoneName', 'hostedZoneId', 'alarmEmail', 'lists', 'ttl', 'negativeTtl', 'ipv4ViaIpv6', 'nameservers', 'hostmaster',
-  'reconcileSchedule', 'exportSchedule', 'sweeperSchedule', 'canarySchedule', 'canaryMaxCalls', 'apiThrottle', 'removalPolicy', 'exportPrefix',
+  'reconcileSchedule', 'reconcileMaxAgeMinutes', 'reconcileReadShare', 'quotaSchedule', 'exportSchedule', 'sweeperSchedule', 'canarySchedule', 'canaryMaxCalls', 'apiThrottle', 'removalPolicy', 'exportPrefix',
   'mirrorAccountIds', 'exportDomain', 'exportWebAclArn', 'apiWebAclArn', 'stackName',
 ]);
 
@@ -78,6 +79,9 @@ export function loadAppConfig(get: Get, readFile: (file: string) => string = (f)
     ...defined('nameservers', optStringArray(pick('nameservers'), 'nameservers')),
     ...defined('hostmaster', optString(pick('hostmaster'), 'hostmaster')),
     ...defined('reconcileSchedule', optSchedule(pick('reconcileSchedule'), 'reconcileSchedule')),
+    ...defined('reconcileMaxAge', optMinutes(pick('reconcileMaxAgeMinutes'), 'reconcileMaxAgeMinutes')),
+    ...defined('reconcileReadShare', optShare(pick('reconcileReadShare'), 'reconcileReadShare')),
+    ...defined('quotaSchedule', optSchedule(pick('quotaSchedule'), 'quotaSchedule')),
     ...defined('exportSchedule', optSchedule(pick('exportSchedule'), 'exportSchedule')),
     ...defined('sweeperSchedule', optSchedule(pick('sweeperSchedule'), 'sweeperSchedule')),
     ...defined('canarySchedule', optSchedule(pick('canarySchedule'), 'canarySchedule')),
@@ -150,6 +154,20 @@ function jsonIfString(v: unknown, field: string): unknown {
   } catch (e) {
     throw new ConfigError(`${field} is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+function optMinutes(v: unknown, field: string): Duration | undefined {
+  const n = optInt(v, field);
+  if (n === undefined) return undefined;
+  if (n < 1) throw new ConfigError(`${field} must be at least 1 (minutes)`);
+  return Duration.minutes(n);
+}
+
+/** A share of the account's Route 53 rate: more than 0, at most 1. */
+function optShare(v: unknown, field: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !(v > 0 && v <= 1)) throw new ConfigError(`${field} must be a number more than 0 and at most 1 (got ${JSON.stringify(v)})`);
+  return v;
 }
 
 function optStringArray(v: unknown, field: string): string[] | undefined {

@@ -45,6 +45,9 @@ describe('loadAppConfig', () => {
         exportSchedule: 'rate(2 minutes)',
         canarySchedule: 'rate(10 minutes)',
         canaryMaxCalls: 12,
+        reconcileMaxAgeMinutes: 120,
+        reconcileReadShare: 0.3,
+        quotaSchedule: 'rate(15 minutes)',
         apiThrottle: { rateLimit: 5, burstLimit: 10 },
         removalPolicy: 'destroy',
         mirrorAccountIds: ['111122223333'],
@@ -70,6 +73,17 @@ describe('loadAppConfig', () => {
     });
     expect(cfg.publisher.exportSchedule?.expressionString).toBe('rate(2 minutes)');
     expect(cfg.publisher.canarySchedule?.expressionString).toBe('rate(10 minutes)');
+    expect(cfg.publisher.quotaSchedule?.expressionString).toBe('rate(15 minutes)');
+    expect(cfg.publisher.reconcileMaxAge?.toMinutes()).toBe(120);
+    expect(cfg.publisher.reconcileReadShare).toBe(0.3);
+    for (const [key, value, message] of [
+      ['reconcileReadShare', 0, /reconcileReadShare must be a number more than 0 and at most 1/],
+      ['reconcileReadShare', 1.5, /reconcileReadShare must be a number more than 0 and at most 1/],
+      ['reconcileMaxAgeMinutes', 0, /reconcileMaxAgeMinutes must be at least 1/],
+    ] as const) {
+      files[path.resolve('bad.json')] = JSON.stringify({ zoneName: ZONE, [key]: value });
+      expect(() => loadAppConfig(contextOf({ 'dnsbl:config': 'bad.json' }), read)).toThrow(message);
+    }
     expect(() => loadAppConfig(contextOf({ 'dnsbl:config': 'typo.json' }), read)).toThrow(/unknown key\(s\) lsits/);
     expect(() => loadAppConfig(contextOf({ 'dnsbl:config': 'broken.json' }), read)).toThrow(/not valid JSON/);
     expect(() => loadAppConfig(contextOf({ 'dnsbl:config': 'missing.json' }), read)).toThrow(/cannot read config file/);
