@@ -19,22 +19,14 @@ import type { ZoneConfig } from '../lambdas/core/listing.js';
 import { createApiHandler } from '../lambdas/handlers/api.js';
 import { ensureTables, startDynamoDbLocal } from '../local/dynamodb/dynamodb-local.js';
 import { startFakeDns } from '../test/api/fake-dns.js';
+import { TWO_LIST_ZONE, numberArg } from './bench-zones.js';
 
-const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
+const CFG: ZoneConfig = TWO_LIST_ZONE;
+
+const arg = numberArg;
 const DURATION = arg('duration', 10);
 const CONNECTIONS = arg('connections', 8);
 
-const CFG: ZoneConfig = {
-  zone: 'bl.test',
-  lists: [
-    { name: 'spam', code: '127.0.0.2', txtTemplate: 'Listed in {list}: {reason}' },
-    { name: 'proxy', code: '127.0.0.3', txtTemplate: '{reason}' },
-  ],
-  ttl: 300,
-  negativeTtl: 60,
-  nameservers: ['ns1.bl.test'],
-  hostmaster: 'hostmaster@bl.test',
-};
 
 async function serve(): Promise<void> {
   const ddb = await startDynamoDbLocal();

@@ -20,23 +20,15 @@ import { QuotaGuard } from '../lambdas/services/quota-guard.js';
 import { ensureTables, startDynamoDbLocal } from '../local/dynamodb/dynamodb-local.js';
 import { startRoute53StandIn } from '../local/route53/index.js';
 import { mixedListings } from './mixed-listings.js';
+import { TWO_LIST_ZONE, numberArg } from './bench-zones.js';
 
-const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
+const CFG: ZoneConfig = TWO_LIST_ZONE;
+
+const arg = numberArg;
 const SEED = arg('seed-listings', 5000);
 const SINGLES = arg('singles', 200);
 const BATCHES = arg('batches', 5);
 
-const CFG: ZoneConfig = {
-  zone: 'bl.test',
-  lists: [
-    { name: 'spam', code: '127.0.0.2', txtTemplate: 'Listed in {list}: {reason}' },
-    { name: 'proxy', code: '127.0.0.3', txtTemplate: '{reason}' },
-  ],
-  ttl: 300,
-  negativeTtl: 60,
-  nameservers: ['ns1.example.net'],
-  hostmaster: 'hostmaster@bl.test',
-};
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -29,8 +29,11 @@ import type { SliceReport } from '../lambdas/services/reconcile-slice.js';
 import { ensureTables, startDynamoDbLocal } from '../local/dynamodb/dynamodb-local.js';
 import { mixedListings } from './mixed-listings.js';
 import { startRoute53Worker } from './route53-worker.js';
+import { ONE_LIST_ZONE, numberArg } from './bench-zones.js';
 
-const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt);
+const cfg: ZoneConfig = ONE_LIST_ZONE;
+
+const arg = numberArg;
 const N = arg('n', Number(process.env.BENCH_RECONCILE_N ?? 100_000));
 // A collection before each slice, so that its peak heap is its own (not the zone fill's garbage).
 v8.setFlagsFromString('--expose-gc');
@@ -40,14 +43,6 @@ const RATE = arg('rate', 5);
 const DRY = process.argv.includes('--dry');
 const ACCOUNT_RATE = 10;
 
-const cfg: ZoneConfig = {
-  zone: 'bl.example.org',
-  lists: [{ name: 'spam', code: '127.0.0.2', txtTemplate: 'Listed: {reason} - see https://bl.example.org/lookup?ip={ip}' }],
-  ttl: 300,
-  negativeTtl: 300,
-  nameservers: ['ns1.example.net'],
-  hostmaster: 'hostmaster@example.org',
-};
 const mib = (b: number) => (b / 2 ** 20).toFixed(0);
 const secs = (ms: number) => (ms / 1000).toFixed(1);
 

@@ -32,19 +32,14 @@ import { createStreamPoller, type StreamPoller } from '../local/dynamodb/stream-
 import type { Route53StandInOptions } from '../local/route53/index.js';
 import { type Route53Worker, startRoute53Worker } from './route53-worker.js';
 import { mixedListings } from './mixed-listings.js';
+import { ONE_LIST_ZONE, numberArg } from './bench-zones.js';
 
-const N = Number(process.env.BENCH_SYNC_N ?? process.argv.find((a) => a.startsWith('--n='))?.slice(4) ?? 100_000);
+const cfg: ZoneConfig = ONE_LIST_ZONE;
+
+const N = Number(process.env.BENCH_SYNC_N ?? numberArg('n', 100_000));
 const BATCH = Number(process.env.BENCH_SYNC_BATCH ?? STREAM_BATCH_SIZE);
 const RATE = 10;
 const BURST = 50;
-const cfg: ZoneConfig = {
-  zone: 'bl.example.org',
-  lists: [{ name: 'spam', code: '127.0.0.2', txtTemplate: 'Listed: {reason} - see https://bl.example.org/lookup?ip={ip}' }],
-  ttl: 300,
-  negativeTtl: 300,
-  nameservers: ['ns1.example.net'],
-  hostmaster: 'hostmaster@example.org',
-};
 
 const ddb = await startDynamoDbLocal();
 const requestTimeout = Number(process.env.BENCH_SYNC_TIMEOUT_MS ?? ROUTE53_CLIENT_CONFIG.requestHandler.requestTimeout);
