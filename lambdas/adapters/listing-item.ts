@@ -44,11 +44,16 @@ export function listingKey(list: string, n: Network): { pk: string; sk: string }
   return { pk: shardOf(n), sk: `${networkKey(n)}#${list}` };
 }
 
-function bucketOf(n: Network): string {
+function bucketOf(n: Network): number {
   // Spreads one list over BY_LIST_BUCKETS index partitions; stable for a network.
   let h = 0;
   for (const c of networkKey(n)) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return (h % BY_LIST_BUCKETS).toString().padStart(2, '0');
+  return h % BY_LIST_BUCKETS;
+}
+
+/** The byList index's partition key of one of a list's buckets (see table-schema.ts). */
+export function byListKey(list: string, bucket: number): string {
+  return `${list}#${bucket.toString().padStart(2, '0')}`;
 }
 
 export function expiryBucket(expiresAt: number): string {
@@ -74,7 +79,7 @@ export function toItem(l: Listing, version: number): ListingItem {
     updatedAt: l.updatedAt,
     exclusion: l.exclusion,
     version,
-    gsi1pk: `${l.list}#${bucketOf(l.network)}`,
+    gsi1pk: byListKey(l.list, bucketOf(l.network)),
     gsi1sk: networkKey(l.network),
   };
   if (l.expiresAt !== undefined) {

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { contains, FAMILY_BITS, type Network, networkEnd, networkKey, supernet } from '../core/ip.js';
 import type { Listing } from '../core/listing.js';
-import { expiryBucket, fromItem, listingKey, shardBits, shardOf, toItem, WIDE_IPV4_PARTITION } from './listing-item.js';
+import { byListKey, expiryBucket, fromItem, listingKey, shardBits, shardOf, toItem, WIDE_IPV4_PARTITION } from './listing-item.js';
 import { type PrefixLengths, PrefixCensus } from './prefix-census.js';
 import { batchWriteAll } from './batch-write.js';
 import { BY_LIST_BUCKETS, LISTINGS_GSI } from './table-schema.js';
@@ -163,22 +163,14 @@ export class ListingsTable {
    */
   async startingIn(lists: readonly string[], family: 4 | 6, lo: bigint, hi: bigint, parallel = 8): Promise<StoredListing[]> {
     const out: StoredListing[] = [];
-    const pks = lists.flatMap((list) => Array.from({ length: BY_LIST_BUCKETS }, (_, b) => `${list}#${b.toString().padStart(2, '0')}`));
+    const pks = lists.flatMap((list) => Array.from({ length: BY_LIST_BUCKETS }, (_, b) => byListKey(list, b)));
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < pks.length) {
         const pk = pks[next++]!;
         let startKey: Record<string, unknown> | undefined;
         do {
-          const r = await this.doc.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: LISTINGS_GSI.byList.name,
-              KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :lo AND :hi',
-              ExpressionAttributeValues: { ':pk': pk, ':lo': `${family}:${hex(family, lo)}/`, ':hi': `${family}:${hex(family, hi)}/~` },
-              ExclusiveStartKey: startKey,
-            }),
-          );
+          const r = await this.doc.send(new QueryCommand({ ...this.byListRange(pk, family, lo, hi), ExclusiveStartKey: startKey }));
           for (const item of r.Items ?? []) out.push(fromItem(item));
           startKey = r.LastEvaluatedKey;
         } while (startKey);
@@ -186,6 +178,16 @@ export class ListingsTable {
     };
     await Promise.all(Array.from({ length: Math.min(parallel, pks.length) }, worker));
     return out;
+  }
+
+  /** The byList index query of one bucket for networks starting in [lo, hi]. */
+  private byListRange(pk: string, family: 4 | 6, lo: bigint, hi: bigint) {
+    return {
+      TableName: this.tableName,
+      IndexName: LISTINGS_GSI.byList.name,
+      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :lo AND :hi',
+      ExpressionAttributeValues: { ':pk': pk, ':lo': `${family}:${hex(family, lo)}/`, ':hi': `${family}:${hex(family, hi)}/~` },
+    };
   }
 
   /**
@@ -197,16 +199,7 @@ export class ListingsTable {
       for (let b = 0; b < BY_LIST_BUCKETS; b++) {
         let startKey: Record<string, unknown> | undefined;
         do {
-          const r = await this.doc.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: LISTINGS_GSI.byList.name,
-              KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :lo AND :hi',
-              ExpressionAttributeValues: { ':pk': `${list}#${b.toString().padStart(2, '0')}`, ':lo': `${family}:${hex(family, lo)}/`, ':hi': `${family}:${hex(family, hi)}/~` },
-              ExclusiveStartKey: startKey,
-              Limit: 25,
-            }),
-          );
+          const r = await this.doc.send(new QueryCommand({ ...this.byListRange(byListKey(list, b), family, lo, hi), ExclusiveStartKey: startKey, Limit: 25 }));
           for (const item of r.Items ?? []) {
             const l = fromItem(item);
             if (accept(l)) return l;
@@ -342,7 +335,7 @@ export class ListingsTable {
           TableName: this.tableName,
           IndexName: LISTINGS_GSI.byList.name,
           KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :family)',
-          ExpressionAttributeValues: { ':pk': `${list}#${bucket.toString().padStart(2, '0')}`, ':family': `${family}:` },
+          ExpressionAttributeValues: { ':pk': byListKey(list, bucket), ':family': `${family}:` },
           ExclusiveStartKey: startKey,
         }),
       );
@@ -576,7 +569,7 @@ export class ListingsTable {
         TableName: this.tableName,
         IndexName: LISTINGS_GSI.byList.name,
         KeyConditionExpression: 'gsi1pk = :b',
-        ExpressionAttributeValues: { ':b': `${list}#${bucket.toString().padStart(2, '0')}`, ...(opts.filter?.values ?? {}) },
+        ExpressionAttributeValues: { ':b': byListKey(list, bucket), ...(opts.filter?.values ?? {}) },
         ...(opts.filter ? { FilterExpression: opts.filter.expression } : {}),
         ...(opts.filter?.names ? { ExpressionAttributeNames: opts.filter.names } : {}),
         ExclusiveStartKey: opts.startKey,

@@ -373,3 +373,13 @@ export function testPointListings(cfg: ZoneConfig): Listing[] {
 export function isTestPoint(n: Network): boolean {
   return contains(LOOPBACK, n);
 }
+
+/**
+ * Whether two stored states of one listing (same list and network) are the same: what the zone
+ * publishes of it and what the published table records (reason, exclusion, expiry, source, time).
+ * Both absent counts as the same.
+ */
+export function sameListingState(a: Listing | undefined, b: Listing | undefined): boolean {
+  if (!a || !b) return !a && !b;
+  return a.reason === b.reason && a.exclusion === b.exclusion && a.expiresAt === b.expiresAt && a.source === b.source && a.updatedAt === b.updatedAt;
+}

@@ -9,7 +9,7 @@
 // the zone; regions an earlier writer left in the intent are kept in it (stream-sync settles them).
 import { diffRRSets } from '../core/change-batch.js';
 import { contains, networkKey, type Network, parseNetworkKey } from '../core/ip.js';
-import { isActive, type Listing, type ZoneConfig } from '../core/listing.js';
+import { isActive, type ZoneConfig, sameListingState } from '../core/listing.js';
 import { effectiveListings } from '../core/semantics.js';
 import { rrsetKey, type RRSet } from '../core/rrset.js';
 import { decidingNetworks, ownsName, ownsNetwork, pastRange, pathName, planSlice, rangeStartName, type ReconcileSlice, sliceLabel, sliceReads } from '../core/reconcile-slices.js';
@@ -72,10 +72,6 @@ export type SliceFigures = Pick<SliceReport, 'listings' | 'rrsetsRead' | 'zoneRe
 export function compactSliceReport(r: SliceReport): SliceFigures {
   const { listings, rrsetsRead, zoneReads, drift, repaired, publishedDrift, heapMiB, durationMs } = r;
   return { listings, rrsetsRead, zoneReads, drift, repaired, publishedDrift, heapMiB, durationMs };
-}
-
-function sameListing(a: Listing, b: Listing): boolean {
-  return a.reason === b.reason && a.exclusion === b.exclusion && a.expiresAt === b.expiresAt && a.source === b.source && a.updatedAt === b.updatedAt;
 }
 
 /** The listings the slice's plan depends on (core/reconcile-slices.ts sliceReads), deduplicated. */
@@ -219,7 +215,7 @@ export async function reconcileSlice(deps: SliceDeps, slice: ReconcileSlice, opt
     const row = rows[i];
     const w = want.get(id);
     const before = publishedChanges.length;
-    if (w && !(row && sameListing(w, row))) publishedChanges.push({ list: w.list, network: w.network, listing: w });
+    if (w && !(row && sameListingState(w, row))) publishedChanges.push({ list: w.list, network: w.network, listing: w });
     else if (!w && row) publishedChanges.push({ list: k.list, network: k.network, listing: undefined });
     // Whether the slice the listing belongs to counts it (orphans are given to one slice).
     if (publishedChanges.length > before && (i >= read.length || ownsNetwork(reads, k.network))) ownDrift++;

@@ -3,7 +3,7 @@
 // the same listings. Runs on a schedule and on demand; reports how much drift it found.
 import { diffRRSets } from '../core/change-batch.js';
 import { networkKey, type Network } from '../core/ip.js';
-import { isActive, type Listing, type ZoneConfig } from '../core/listing.js';
+import { isActive, type ZoneConfig, sameListingState } from '../core/listing.js';
 import { effectiveListings } from '../core/semantics.js';
 import { planZone } from '../core/zone-plan.js';
 import type { ListingsTable } from '../adapters/listings-table.js';
@@ -61,10 +61,6 @@ export interface ReconcileDeps {
   warn?: (message: string, detail: Record<string, unknown>) => void;
 }
 
-function sameListing(a: Listing, b: Listing): boolean {
-  return a.reason === b.reason && a.exclusion === b.exclusion && a.expiresAt === b.expiresAt && a.source === b.source && a.updatedAt === b.updatedAt;
-}
-
 export async function reconcileZone(deps: ReconcileDeps, opts: { dryRun?: boolean; deadline?: number; fence?: () => void } = {}): Promise<ReconcileReport> {
   const fence = opts.fence ?? (() => undefined);
   // Read the census before scanning: if it is not complete yet (a table older than the census),
@@ -89,7 +85,7 @@ export async function reconcileZone(deps: ReconcileDeps, opts: { dryRun?: boolea
   for await (const p of deps.published.scanAll()) {
     const w = want.get(listingId(p));
     if (!w) publishedChanges.push({ list: p.list, network: p.network, listing: undefined });
-    else if (sameListing(w, p)) want.delete(listingId(p));
+    else if (sameListingState(w, p)) want.delete(listingId(p));
   }
   for (const l of want.values()) publishedChanges.push({ list: l.list, network: l.network, listing: l });
 

@@ -9,7 +9,7 @@
 // as they really are, read from Route 53.
 import { type Change, diffRRSets, packBatches, repairRefused } from '../core/change-batch.js';
 import { contains, type Network, networkKey, compareNetworks } from '../core/ip.js';
-import { isActive, type Listing, type ZoneConfig } from '../core/listing.js';
+import { isActive, type Listing, type ZoneConfig, sameListingState } from '../core/listing.js';
 import { type RRSet, rrsetKey } from '../core/rrset.js';
 import { ChunkedDiff } from '../core/chunked-diff.js';
 import { inScope, planRegion, type RegionPlan } from '../core/zone-plan.js';
@@ -165,7 +165,7 @@ export async function syncListings(deps: SyncDeps, changes: ReadonlyMap<string, 
         // NXDOMAIN there): plan from the listing as it was before the batch (the record's old image).
         // Names the zone already holds are refused and settled against the zone as read, so this is
         // safe on a redelivery of a batch already applied too.
-        if (c.before !== 'unknown' && samePublished(before[i], rows[i]!.listing)) {
+        if (c.before !== 'unknown' && sameListingState(before[i], rows[i]!.listing)) {
           const old = c.before && known.has(c.before.list) && isActive(c.before, nowSeconds) ? c.before : undefined;
           return [id, old] as const;
         }
@@ -188,12 +188,6 @@ export async function syncListings(deps: SyncDeps, changes: ReadonlyMap<string, 
   }
   await deps.intent.clear(fence);
   return report;
-}
-
-/** Whether a published row already holds a listing's state (both absent counts). */
-function samePublished(row: Listing | undefined, l: Listing | undefined): boolean {
-  if (!row || !l) return !row && !l;
-  return row.reason === l.reason && row.exclusion === l.exclusion && row.expiresAt === l.expiresAt && row.source === l.source && row.updatedAt === l.updatedAt;
 }
 
 /**

@@ -7,17 +7,15 @@ import { RequestPacer } from '../../lambdas/adapters/request-pacer.js';
 import { Route53Zone, ROUTE53_CLIENT_CONFIG } from '../../lambdas/adapters/route53-zone.js';
 import { ownsName } from '../../lambdas/core/reconcile-slices.js';
 import { inProcessSteps, runPass, type RunnerSteps } from '../../lambdas/services/reconcile-runner.js';
-import { startSyncEnv, type SyncEnv, useDynamoDbLocal, zoneDiff } from './sync-env.js';
-import { corpus, del, deps, now, tamper } from './reconcile-support.js';
+import { type SyncEnv, useDynamoDbLocal, zoneDiff } from './sync-env.js';
+import { del, deps, now, startCorpusEnv, tamper } from './reconcile-support.js';
 
 const ddb = useDynamoDbLocal();
 
 describe('sliced reconcile pass, interrupted and paced', () => {
   let env: SyncEnv;
   beforeAll(async () => {
-    env = await startSyncEnv({ ddb: ddb(), r53: { throttle: false } });
-    await env.table.putMany(corpus());
-    await env.poller.idle();
+    env = await startCorpusEnv(ddb());
   }, 120_000);
   afterAll(async () => env?.stop());
 
@@ -25,7 +23,7 @@ describe('sliced reconcile pass, interrupted and paced', () => {
     const planned = await env.planned(now());
     // Drift in every part of the zone.
     const victims = [...planned.values()].filter((r) => r.type === 'A').filter((_, i) => i % 5 === 0);
-    await tamper(env, victims.map((r) => ({ Action: 'DELETE', ResourceRecordSet: { Name: r.name, Type: 'A', TTL: r.ttl, ResourceRecords: r.values.map((Value) => ({ Value })) } })));
+    await tamper(env, victims.map(del));
     const steps = inProcessSteps(deps(env), { sliceListings: 6 });
     const doneSlices: Array<Parameters<RunnerSteps['slice']>[1]> = [];
     let crashed = false;

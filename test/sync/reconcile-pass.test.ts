@@ -3,23 +3,20 @@
 // shared 0-9 labels, wildcards, stray names at the apex level) is repaired exactly, with the
 // published table; dry-run changes nothing; a network-limited pass stays in its subtree.
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Change as R53Change } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listingKey, toItem } from '../../lambdas/adapters/listing-item.js';
 import { rrsetKey, type RRSet } from '../../lambdas/core/rrset.js';
 import { inProcessSteps, runPass } from '../../lambdas/services/reconcile-runner.js';
 import { PASS_STALE_MS, type RunningPassRecord } from '../../lambdas/services/reconcile-pass.js';
-import { L, startSyncEnv, type SyncEnv, useDynamoDbLocal, zoneDiff } from './sync-env.js';
-import { A, corpus, deps, now, publishedVsTable, tamper } from './reconcile-support.js';
+import { L, type SyncEnv, useDynamoDbLocal, zoneDiff } from './sync-env.js';
+import { A, corpus, del, deps, now, publishedVsTable, startCorpusEnv, tamper } from './reconcile-support.js';
 
 const ddb = useDynamoDbLocal();
 
 describe('sliced reconcile pass', () => {
   let env: SyncEnv;
   beforeAll(async () => {
-    env = await startSyncEnv({ ddb: ddb(), r53: { throttle: false } });
-    await env.table.putMany(corpus());
-    await env.poller.idle();
+    env = await startCorpusEnv(ddb());
   }, 120_000);
   afterAll(async () => env?.stop());
 
@@ -31,7 +28,7 @@ describe('sliced reconcile pass', () => {
     expect(gone.length).toBeGreaterThanOrEqual(3);
     const wrong = pick(/^\*\.2\.0\.192\.bl/, 'TXT');
     await tamper(env, [
-      ...gone.map((r) => ({ Action: 'DELETE' as const, ResourceRecordSet: { Name: r.name, Type: r.type, TTL: r.ttl, ResourceRecords: r.values.map((Value) => ({ Value })) } })),
+      ...gone.map(del),
       { Action: 'UPSERT', ResourceRecordSet: { Name: wrong.name, Type: 'TXT', TTL: 300, ResourceRecords: [{ Value: '"tampered"' }] } },
       // Strays: outside every listing, at labels no family has, at the apex level and a wildcard.
       A('9.9.9.77.bl.test.', '127.0.0.9'),
@@ -75,7 +72,6 @@ describe('sliced reconcile pass', () => {
     const planned = await env.planned(now());
     const inside = [...planned.values()].find((r) => r.name.endsWith('.10.bl.test.') && r.type === 'A')!;
     const outside = [...planned.values()].find((r) => r.name.endsWith('.44.bl.test.') && r.type === 'A')!;
-    const del = (r: RRSet): R53Change => ({ Action: 'DELETE', ResourceRecordSet: { Name: r.name, Type: 'A', TTL: r.ttl, ResourceRecords: r.values.map((Value) => ({ Value })) } });
     await tamper(env, [del(inside), del(outside), A('7.7.7.10.bl.test.', '127.0.0.9')]);
     const r = await runPass(inProcessSteps(deps(env), { network: '10.0.0.0/8', sliceListings: 6 }));
     expect(r.full).toBe(false);

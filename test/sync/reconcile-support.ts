@@ -5,7 +5,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ZoneLock } from '../../lambdas/adapters/zone-lock.js';
 import { isActive, type Listing } from '../../lambdas/core/listing.js';
 import type { RRSet } from '../../lambdas/core/rrset.js';
-import { L, type SyncEnv } from './sync-env.js';
+import type { DynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
+import { L, startSyncEnv, type SyncEnv } from './sync-env.js';
 
 export const now = () => Date.now() / 1000;
 
@@ -23,6 +24,14 @@ export function corpus(): Listing[] {
 export async function tamper(env: SyncEnv, changes: R53Change[]): Promise<void> {
   const client = new Route53Client({ endpoint: env.r53.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   await client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: env.zoneId, ChangeBatch: { Changes: changes } }));
+}
+
+/** A sync environment holding corpus() in the table and, synced by its stream, in the zone. */
+export async function startCorpusEnv(ddb: DynamoDbLocal): Promise<SyncEnv> {
+  const env = await startSyncEnv({ ddb, r53: { throttle: false } });
+  await env.table.putMany(corpus());
+  await env.poller.idle();
+  return env;
 }
 
 export function deps(env: SyncEnv, zone = env.zone) {
