@@ -3,7 +3,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-export type ToolName = 'rbldnsd' | 'named' | 'dig' | 'named-checkzone' | 'java';
+export type ToolName = 'rbldnsd' | 'named' | 'dig' | 'named-checkzone' | 'java' | 'postconf' | 'postmap' | 'spamassassin' | 'rspamadm';
 
 const PACKAGE: Record<ToolName, string> = {
   rbldnsd: 'rbldnsd',
@@ -11,6 +11,10 @@ const PACKAGE: Record<ToolName, string> = {
   dig: 'bind9-dnsutils',
   'named-checkzone': 'bind9-utils', // also pulled in by bind9
   java: 'default-jre-headless',
+  postconf: 'postfix',
+  postmap: 'postfix',
+  spamassassin: 'spamassassin',
+  rspamadm: 'rspamd',
 };
 
 // Daemons live in sbin, which is often not on a non-root PATH.
