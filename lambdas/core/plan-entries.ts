@@ -55,6 +55,8 @@ export class PlanListings {
    */
   private recentIndex = new Int32Array(0);
   private recentText: string[] = [];
+  /** The TXT record value of recentText (quoted once: a listing's text is published at several names). */
+  private recentValue: string[] = [];
   /** Each list's A values when it answers alone. */
   private readonly codeValues: ReadonlyArray<readonly string[]>;
   /** Whether each listing is an exclusion (its list is silent where it wins). */
@@ -126,13 +128,22 @@ export class PlanListings {
       const size = this.cfg.ipv4ViaIpv6 === true ? 2 ** Math.ceil(Math.log2(Math.max(2, this.listings.length))) : TEXT_CACHE_SIZE;
       this.recentIndex = new Int32Array(size).fill(NONE);
       this.recentText = new Array<string>(size).fill('');
+      this.recentValue = new Array<string>(size).fill('');
     }
     const slot = i & (this.recentIndex.length - 1);
     if (this.recentIndex[slot] === i) return this.recentText[slot]!;
     const v = renderTxt(this.cfg.lists[this.listOf[i]!]!, this.listings[i]!);
     this.recentIndex[slot] = i;
     this.recentText[slot] = v;
+    this.recentValue[slot] = '';
     return v;
+  }
+
+  /** The listing's TXT record value (txtValue of its text), quoted once while cached. */
+  private txtRecordValue(i: number): string {
+    const text = this.text(i);
+    const slot = i & (this.recentIndex.length - 1);
+    return (this.recentValue[slot] ||= txtValue(text));
   }
 
   /**
@@ -151,7 +162,7 @@ export class PlanListings {
     if (count === 1) {
       const list = this.listOf[only]!;
       out.push({ name, type: 'A', ttl: this.cfg.ttl, values: this.codeValues[list]! });
-      if (this.publishesTxt[list]) out.push({ name, type: 'TXT', ttl: this.cfg.ttl, values: [txtValue(this.text(only))] });
+      if (this.publishesTxt[list]) out.push({ name, type: 'TXT', ttl: this.cfg.ttl, values: [this.txtRecordValue(only)] });
       return;
     }
     const a: string[] = [];
@@ -162,7 +173,7 @@ export class PlanListings {
       const list = this.listOf[i]!;
       a.push(this.cfg.lists[list]!.code);
       if (!this.publishesTxt[list]) continue;
-      const v = txtValue(this.text(i));
+      const v = this.txtRecordValue(i);
       if (!txt.includes(v)) txt.push(v);
     }
     out.push({ name, type: 'A', ttl: this.cfg.ttl, values: a });
