@@ -8,6 +8,7 @@
 //            published table is marked seeded (and its census complete); recorded for `dnsbl
 //            status` and emitted as metrics.
 import { randomUUID } from 'node:crypto';
+import { KeyDigestSet } from '../core/key-digest-set.js';
 import { contains, type Network, networkKey, parseNetworkKey, supernet } from '../core/ip.js';
 import { parseListableNetwork, type ZoneConfig } from '../core/listing.js';
 import { ownsNetwork, planSlices, type ReconcileSlice, type SliceWeight, sliceReads, slicesWithin } from '../core/reconcile-slices.js';
@@ -144,7 +145,8 @@ export async function planPass(
   const censusComplete = (await deps.table.prefixLengths())[4] !== undefined;
   const seeded = await deps.published.isSeeded();
   const weights = new Map<string, number>();
-  const ids = new Set<string>();
+  // Every listing's key, for finding published rows without a listing: 8 bytes a key (a digest set).
+  const ids = new KeyDigestSet();
   const lengths = { 4: new Set<number>(), 6: new Set<number>() };
   for await (const k of deps.table.scanKeys()) {
     const n = parseNetworkKey(k.nk);
@@ -162,7 +164,6 @@ export async function planPass(
     if (orphans.length >= MAX_ORPHANS) break;
     if (!known.has(k.list) || !ids.has(`${k.list}#${k.nk}`)) orphans.push({ list: k.list, network: k.nk });
   }
-  ids.clear();
   const w: SliceWeight[] = [...weights].map(([k, count]) => ({ network: parseNetworkKey(k), count }));
   let slices = planSlices(w, opts.sliceListings ?? DEFAULT_SLICE_LISTINGS);
   if (limit) slices = slicesWithin(slices, limit);
