@@ -185,7 +185,7 @@ export function resultPage(lang: Lang, r: PublicRequestView): string {
     lang,
     `${t(lang, 'result.heading', { id: r.id })} - ${t(lang, 'site.title')}`,
     `<h1>${esc(t(lang, 'result.heading', { id: r.id }))}</h1>
-<ul role="status" id="outcomes">${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>
+<div role="status" id="outcomes"><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></div>
 ${r.outcomes.some((o) => o.outcome === 'delisted') ? `<p>${esc(t(lang, 'result.dnsLag'))}</p>` : ''}
 <p><a href="/lookup?ip=${encodeURIComponent(r.address)}">${esc(t(lang, 'error.back'))}</a></p>`,
   );
