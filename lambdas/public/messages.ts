@@ -11,7 +11,6 @@ const CATALOGUE = {
     en: 'Check whether an address is listed in {zone}, why, and how to get it removed.',
     ja: '{zone} にアドレスが登録されているか、その理由と解除の方法を確認できます。',
   },
-  'site.skip': { en: 'Skip to the result', ja: '結果へ移動' },
   'lookup.label': { en: 'IP address (IPv4 or IPv6)', ja: 'IP アドレス（IPv4 または IPv6）' },
   'lookup.hint': {
     en: 'The address of your mail server, as shown in the bounce message, e.g. 192.0.2.1 or 2001:db8::1.',
@@ -123,7 +122,6 @@ const CATALOGUE = {
   'error.heading': { en: 'Something is wrong with the request', ja: 'リクエストに問題があります' },
   'error.back': { en: 'Back to the look-up', ja: '照会ページに戻る' },
   'error.rate': { en: 'Too many requests from your address; try again in {seconds} seconds.', ja: 'リクエストが多すぎます。{seconds} 秒後に再試行してください。' },
-  'lang.other': { en: '日本語', ja: 'English' },
 } as const satisfies Record<string, Record<Lang, string>>;
 
 export type MessageKey = keyof typeof CATALOGUE;
