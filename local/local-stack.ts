@@ -145,25 +145,15 @@ function freeUdpPort(): Promise<number> {
 
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
   const log = opts.log ?? (() => undefined);
-  // The public portal listens first: its address is the default {lookupUrl} of the TXT templates.
-  let publicImpl: ((e: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) | undefined;
-  const portal = await startHttpAdapter((e) => (publicImpl ? publicImpl(e) : Promise.resolve({ statusCode: 503, body: 'starting' })), {
-    port: opts.publicPort ?? 0,
-    identity: () => ({ userArn: 'public', caller: 'public' }),
-    maxBodyBytes: 64 * 1024,
-  });
   const given = opts.cfg ?? DEFAULT_CONFIG;
-  let cfg: ZoneConfig;
-  try {
-    cfg = validateZoneConfig({ ...given, lookupUrl: given.lookupUrl ?? `${portal.url}/lookup?ip={ip}` });
-  } catch (e) {
-    await portal.close();
-    throw e;
-  }
+  // Checked before anything starts; the portal's address (the default {lookupUrl}) is known once it listens.
+  validateZoneConfig({ ...given, lookupUrl: given.lookupUrl ?? 'http://127.0.0.1:1/lookup?ip={ip}' });
+  let cfg: ZoneConfig = given;
+  let publicImpl: ((e: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) | undefined;
   const ephemeral = opts.ephemeral === true;
   const dataDir = ephemeral ? await mkdtemp(join(tmpdir(), 'dnsbl-local-')) : resolve(opts.dataDir ?? '.local-data');
   await mkdir(dataDir, { recursive: true });
-  const stops: Array<() => Promise<void> | void> = [() => portal.close()];
+  const stops: Array<() => Promise<void> | void> = [];
   let claim: PidFileClaim | undefined;
   const stopAll = async () => {
     for (const s of stops.reverse()) await Promise.resolve(s()).catch(() => undefined);
@@ -180,6 +170,17 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       claim = claimPidFile(join(dataDir, STACK_PID_FILE), `the data folder ${dataDir}`);
       await killLeftovers(dataDir, claim, log);
     }
+    // The public portal listens first (after the data folder is ours): its address is the default
+    // {lookupUrl} of the TXT templates.
+    const portal = await startHttpAdapter((e) => (publicImpl ? publicImpl(e) : Promise.resolve({ statusCode: 503, body: 'starting' })), {
+      port: opts.publicPort ?? 0,
+      identity: () => ({ userArn: 'public', caller: 'public' }),
+      maxBodyBytes: 64 * 1024,
+    }).catch((e: Error) => {
+      throw new Error(`the public portal could not listen on 127.0.0.1 port ${opts.publicPort ?? 0} (${e.message}): set DNSBL_PUBLIC_PORT to a free port (0 = any free port)`);
+    });
+    stops.push(() => portal.close());
+    cfg = validateZoneConfig({ ...given, lookupUrl: given.lookupUrl ?? `${portal.url}/lookup?ip={ip}` });
     const ddb = await startDynamoDbLocal(ephemeral ? {} : { dataDir: join(dataDir, 'dynamodb'), log });
     stops.push(() => ddb.stop());
     checkAborted();
@@ -309,7 +310,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     checkAborted();
 
     // The portal's mail goes to a real SMTP server on loopback that keeps it in <dataDir>/outbox.
-    const outbox = await startSmtpOutbox({ dir: join(dataDir, 'outbox'), port: opts.smtpPort ?? 0, log });
+    const outbox = await startSmtpOutbox({ dir: join(dataDir, 'outbox'), port: opts.smtpPort ?? 0, log }).catch((e: Error) => {
+      throw new Error(`the SMTP outbox could not listen on 127.0.0.1 port ${opts.smtpPort ?? 0} (${e.message}): set DNSBL_SMTP_PORT to a free port (0 = any free port)`);
+    });
     stops.push(() => outbox.close());
     const mailer = new SmtpMailer({ host: '127.0.0.1', port: outbox.port }, 'DNSBL delisting <delist@localhost>');
     mailerRef.send = (m) => mailer.send(m);

@@ -1,8 +1,7 @@
 // Lambda: the operator API (API Gateway REST API, proxy integration, IAM auth). Wiring only: the
 // routes live in lambdas/api/. Needs the variables of runtime.ts, plus optionally ZONE_DNS_SERVERS
 // ("ip[:port]", comma-separated) for the lookup's live DNS answer (unset: the zone's NS addresses),
-// and FAILURE_QUEUE_URL (the stream sync's on-failure queue) for the status's failure-queue depth;
-// with MAIL_FROM and PUBLIC_BASE_URL (as the public handler) also the portal's review routes.
+// and FAILURE_QUEUE_URL (the stream sync's on-failure queue) for the status's failure-queue depth.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { FAILURE_QUEUE_URL_ENV, SqsFailureQueue } from '../adapters/failure-queue.js';
@@ -16,10 +15,6 @@ import { DnsZoneProbe, parseDnsServers, ZONE_DNS_SERVERS_ENV } from '../api/dns-
 import { logger, requireEnv, runtime } from './runtime.js';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { RECONCILE_STATE_MACHINE_ENV, ReconcileExecutions } from '../adapters/reconcile-executions.js';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { DelistRequests } from '../adapters/delist-requests.js';
-import { MAIL_FROM_ENV, SES_CONFIGURATION_SET_ENV, SesMailer } from '../adapters/ses-mailer.js';
-import { DelistService } from '../public/delist-service.js';
 
 export type { ApiDeps } from '../api/deps.js';
 
@@ -44,10 +39,6 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
       log: { error: (message, extra) => logger.error(message, extra) },
       quotaGuard: new QuotaGuard(quota, { onUnreadable: (reason) => logger.warn('zone quota unreadable; write not guarded', { reason }) }),
       status: { quota, ...(queueUrl ? { failureQueue: new SqsFailureQueue(new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 2_000 } }), queueUrl) } : {}) },
-      // The portal's review routes (/v1/requests), when the portal is deployed: MAIL_FROM and PUBLIC_BASE_URL set.
-      ...(process.env[MAIL_FROM_ENV] && process.env.PUBLIC_BASE_URL
-        ? { delist: new DelistService({ cfg: rt.cfg, table: rt.table, journal: new Journal(rt.doc, rt.journalTable), requests: new DelistRequests(rt.doc, rt.journalTable), mailer: new SesMailer(new SESv2Client({}), process.env[MAIL_FROM_ENV]!, process.env[SES_CONFIGURATION_SET_ENV]), publicBaseUrl: process.env.PUBLIC_BASE_URL }) }
-        : {}),
       ...(process.env[RECONCILE_STATE_MACHINE_ENV] ? { reconcile: new ReconcileExecutions(new SFNClient({}), process.env[RECONCILE_STATE_MACHINE_ENV]!) } : {}),
     });
   }
