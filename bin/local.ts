@@ -4,7 +4,9 @@
 // DNSBL_RBLDNSD_PORT (5301; off = no rbldnsd), DNSBL_ROUTE53_PORT (8053), DNSBL_EXPORT_PORT (8081,
 // the export over HTTP for `dnsbl mirror pull`), DNSBL_CONFIG (a JSON ZoneConfig file),
 // DNSBL_MAX_RRSETS (the stand-in's rrset quota; default as if raised to 10,000,000),
-// DNSBL_CANARY_SECONDS (how often the canary checks the zone; default 60, 0 = off). Port 0 = any
+// DNSBL_CANARY_SECONDS (how often the canary checks the zone; default 60, 0 = off),
+// DNSBL_PUBLIC_PORT (8082: the public look-up page, JSON and self-service delisting),
+// DNSBL_SMTP_PORT (2525: the SMTP outbox the portal mails to, kept in <data>/outbox/). Port 0 = any
 // free port.
 //
 // Stopping: SIGINT, SIGTERM or SIGHUP, to this process or to npm (`npm start` runs
@@ -76,6 +78,8 @@ try {
     route53Port: port('DNSBL_ROUTE53_PORT', 8053),
     rbldnsdPort: rbldnsdEnv === 'off' || rbldnsdEnv === 'none' ? false : port('DNSBL_RBLDNSD_PORT', 5301),
     exportPort: port('DNSBL_EXPORT_PORT', 8081),
+    publicPort: port('DNSBL_PUBLIC_PORT', 8082),
+    smtpPort: port('DNSBL_SMTP_PORT', 2525),
     signal: aborter.signal,
     log,
   });
@@ -98,6 +102,8 @@ dnsbl-publisher is running locally (Ctrl-C to stop)
   Route 53 API     ${stack.route53Endpoint}  (stand-in; hosted zone ${stack.zoneId})
   DNS (the zone)   127.0.0.1 port ${dnsPort}, UDP and TCP
   export (HTTP)    ${exportUrl}manifest.json  (what CloudFront serves to mirrors)
+  public portal    ${stack.publicUrl}/lookup   (JSON: ${stack.publicUrl}/api/lookup?ip=…; self-service delisting)
+  SMTP outbox      127.0.0.1 port ${stack.smtpPort}  (every mail the portal sends, in ${stack.outbox.dir})
   data             ${stack.dataDir}
   rbldnsd file     ${stack.exportPath}  (pulled from the export)${rbldnsdPort ? `\n  rbldnsd (mirror) 127.0.0.1 port ${rbldnsdPort}` : '\n  (no rbldnsd: install it to also serve the file as a mirror does: apt-get install -y rbldnsd)'}
 
@@ -108,6 +114,8 @@ Try it:
   dig @127.0.0.1 -p ${dnsPort} +short 1.2.0.192.${cfg.zone} TXT${rbldnsdPort ? `\n  dig @127.0.0.1 -p ${rbldnsdPort} +short 1.2.0.192.${cfg.zone} TXT    # the mirror, from the rbldnsd file` : ''}
   npx dnsbl lookup 192.0.2.1 --api ${apiUrl}
   npx dnsbl mirror pull --source ${exportUrl} --target ${mirrorFile}    # be a mirror
+  open ${stack.publicUrl}/lookup?ip=192.0.2.1    # what a listed sender sees; request delisting there
+  npx dnsbl requests list --api ${apiUrl}        # requests waiting for review
   npx dnsbl delist ${first} 192.0.2.1 --reason "fixed" --api ${apiUrl}
   dig @127.0.0.1 -p ${dnsPort} 2.0.0.127.${cfg.zone} A      # RFC 5782 test point
 `);

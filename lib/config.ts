@@ -8,7 +8,8 @@
 //
 // Config file (every key optional except zoneName, unless given as context):
 //   { "zoneName": "bl.example.org", "hostedZoneId": "Z…", "alarmEmail": "ops@example.org",
-//     "lists": [{ "name": "spam", "code": "127.0.0.2", "txtTemplate": "Listed in {list}: {reason}", "route53Txt": true }],
+//     "lists": [{ "name": "spam", "code": "127.0.0.2", "txtTemplate": "Listed in {list}: {reason}", "route53Txt": true,
+//                 "selfDelist": "auto", "selfDelistLimit": { "count": 2, "days": 30 }, "selfDelistDnsProof": false, "automatedSources": ["trap:"] }],
 //     "ttl": 300, "negativeTtl": 300, "ipv4ViaIpv6": false, "nameservers": ["ns1.example.org"], "hostmaster": "hostmaster@example.org",
 //     "reconcileSchedule": "rate(15 minutes)", "reconcileMaxAgeMinutes": 30, "reconcileReadShare": 0.5,
 //     "quotaSchedule": "rate(5 minutes)", "exportSchedule": "rate(5 minutes)", "sweeperSchedule": "rate(1 minute)",
@@ -184,7 +185,7 @@ export function parseLists(v: unknown): ListDef[] | undefined {
   if (!Array.isArray(arr)) throw new ConfigError('lists must be a JSON array of {name, code, txtTemplate}');
   return arr.map((l, i) => {
     if (typeof l !== 'object' || l === null) throw new ConfigError(`lists[${i}] must be an object`);
-    const { name, code, txtTemplate, route53Txt, ...rest } = l as Record<string, unknown>;
+    const { name, code, txtTemplate, route53Txt, selfDelist, selfDelistLimit, selfDelistDnsProof, automatedSources, ...rest } = l as Record<string, unknown>;
     if (Object.keys(rest).length > 0) throw new ConfigError(`lists[${i}]: unknown key(s) ${Object.keys(rest).join(', ')}`);
     if (typeof name !== 'string' || typeof code !== 'string' || typeof txtTemplate !== 'string') {
       throw new ConfigError(`lists[${i}] needs string name, code and txtTemplate`);
@@ -192,7 +193,10 @@ export function parseLists(v: unknown): ListDef[] | undefined {
     if (route53Txt !== undefined && typeof route53Txt !== 'boolean') {
       throw new ConfigError(`lists[${i}].route53Txt must be true or false (false: A records only in Route 53)`);
     }
-    return { name, code, txtTemplate, ...(route53Txt === undefined ? {} : { route53Txt }) };
+    // The portal's per-list keys; validateZoneConfig checks their values (core/listing.ts).
+    const portal = { selfDelist, selfDelistLimit, selfDelistDnsProof, automatedSources };
+    const given = Object.fromEntries(Object.entries(portal).filter(([, v]) => v !== undefined)) as Partial<ListDef>;
+    return { name, code, txtTemplate, ...(route53Txt === undefined ? {} : { route53Txt }), ...given };
   });
 }
 

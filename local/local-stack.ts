@@ -54,12 +54,21 @@ import {
 import { createStreamPoller, type StreamPoller } from './dynamodb/stream-poller.js';
 import { startLocalExport } from './export-file.js';
 import { startRoute53StandIn } from './route53/index.js';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { DelistRequests } from '../lambdas/adapters/delist-requests.js';
+import { DnsProofResolver } from '../lambdas/adapters/dns-proof.js';
+import { SmtpMailer } from '../lambdas/adapters/smtp-mailer.js';
+import { createPublicHandler } from '../lambdas/handlers/public.js';
+import { DelistService } from '../lambdas/public/delist-service.js';
+import type { ClientLimiter } from '../lambdas/public/rate-limit.js';
+import { type SmtpOutbox, startSmtpOutbox } from './smtp-outbox.js';
 
 export const DEFAULT_CONFIG: ZoneConfig = {
   zone: 'bl.example.org',
   lists: [
-    { name: 'spam', code: '127.0.0.2', txtTemplate: 'Listed in {list}: {reason} - see https://bl.example.org/lookup?ip={ip}' },
-    { name: 'proxy', code: '127.0.0.3', txtTemplate: 'Open proxy {ip}: {reason}' },
+    // {lookupUrl}: the local public page unless the configuration says otherwise (see startLocalStack).
+    { name: 'spam', code: '127.0.0.2', txtTemplate: 'Listed in {list}: {reason} - see {lookupUrl}', selfDelist: 'auto' },
+    { name: 'proxy', code: '127.0.0.3', txtTemplate: 'Open proxy {ip}: {reason}', selfDelist: 'review' },
   ],
   ttl: 300,
   negativeTtl: 60,
@@ -81,6 +90,14 @@ export interface LocalStackOptions {
   rbldnsdPort?: number | false;
   /** The export over HTTP (manifest, data, gzip) for `dnsbl mirror pull`; 0 = any free port. */
   exportPort?: number;
+  /** The public portal (look-up page, JSON, self-service delisting); 0 = any free port. */
+  publicPort?: number;
+  /** The SMTP outbox the portal mails to (written to <dataDir>/outbox/); 0 = any free port. */
+  smtpPort?: number;
+  /** The portal's per-client limits (default: the production defaults). */
+  publicLimiter?: ClientLimiter;
+  /** Resolvers for the portal's DNS proof of control ("ip:port"; default the system resolver). */
+  proofDnsServers?: readonly string[];
   /** Aborts a start in progress: what was started is stopped, and the promise rejects. */
   signal?: AbortSignal;
   log?: (msg: string) => void;
@@ -104,6 +121,11 @@ export interface LocalStack {
   exportUrl: string;
   exportPort: number;
   dataDir: string;
+  /** The public portal's base URL (the look-up page is /lookup). */
+  publicUrl: string;
+  publicPort: number;
+  smtpPort: number;
+  outbox: SmtpOutbox;
   poller: StreamPoller;
   /** Waits until every change so far reached the zone and the rbldnsd file. */
   settle(): Promise<void>;
@@ -123,7 +145,11 @@ function freeUdpPort(): Promise<number> {
 
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
   const log = opts.log ?? (() => undefined);
-  const cfg = validateZoneConfig(opts.cfg ?? DEFAULT_CONFIG);
+  const given = opts.cfg ?? DEFAULT_CONFIG;
+  // Checked before anything starts; the portal's address (the default {lookupUrl}) is known once it listens.
+  validateZoneConfig({ ...given, lookupUrl: given.lookupUrl ?? 'http://127.0.0.1:1/lookup?ip={ip}' });
+  let cfg: ZoneConfig = given;
+  let publicImpl: ((e: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) | undefined;
   const ephemeral = opts.ephemeral === true;
   const dataDir = ephemeral ? await mkdtemp(join(tmpdir(), 'dnsbl-local-')) : resolve(opts.dataDir ?? '.local-data');
   await mkdir(dataDir, { recursive: true });
@@ -144,6 +170,17 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       claim = claimPidFile(join(dataDir, STACK_PID_FILE), `the data folder ${dataDir}`);
       await killLeftovers(dataDir, claim, log);
     }
+    // The public portal listens first (after the data folder is ours): its address is the default
+    // {lookupUrl} of the TXT templates.
+    const portal = await startHttpAdapter((e) => (publicImpl ? publicImpl(e) : Promise.resolve({ statusCode: 503, body: 'starting' })), {
+      port: opts.publicPort ?? 0,
+      identity: () => ({ userArn: 'public', caller: 'public' }),
+      maxBodyBytes: 64 * 1024,
+    }).catch((e: Error) => {
+      throw new Error(`the public portal could not listen on 127.0.0.1 port ${opts.publicPort ?? 0} (${e.message}): set DNSBL_PUBLIC_PORT to a free port (0 = any free port)`);
+    });
+    stops.push(() => portal.close());
+    cfg = validateZoneConfig({ ...given, lookupUrl: given.lookupUrl ?? `${portal.url}/lookup?ip={ip}` });
     const ddb = await startDynamoDbLocal(ephemeral ? {} : { dataDir: join(dataDir, 'dynamodb'), log });
     stops.push(() => ddb.stop());
     checkAborted();
@@ -246,8 +283,19 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       stops.push(() => clearInterval(canary));
     }
 
+    const mailerRef: { send: SmtpMailer['send'] | undefined } = { send: undefined };
+    const delist = new DelistService({
+      cfg,
+      table,
+      journal,
+      requests: new DelistRequests(doc, tables.journal),
+      mailer: { send: (m) => (mailerRef.send ? mailerRef.send(m) : Promise.reject(new Error('the outbox is not running'))) },
+      proof: new DnsProofResolver(opts.proofDnsServers),
+      publicBaseUrl: portal.url,
+    });
     const api = await startHttpAdapter(
       createApiHandler({
+        delist,
         cfg,
         table,
         journal,
@@ -259,6 +307,23 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       { port: opts.apiPort ?? 0 },
     );
     stops.push(() => api.close());
+    checkAborted();
+
+    // The portal's mail goes to a real SMTP server on loopback that keeps it in <dataDir>/outbox.
+    const outbox = await startSmtpOutbox({ dir: join(dataDir, 'outbox'), port: opts.smtpPort ?? 0, log }).catch((e: Error) => {
+      throw new Error(`the SMTP outbox could not listen on 127.0.0.1 port ${opts.smtpPort ?? 0} (${e.message}): set DNSBL_SMTP_PORT to a free port (0 = any free port)`);
+    });
+    stops.push(() => outbox.close());
+    const mailer = new SmtpMailer({ host: '127.0.0.1', port: outbox.port }, 'DNSBL delisting <delist@localhost>');
+    mailerRef.send = (m) => mailer.send(m);
+    stops.push(() => mailer.close());
+    publicImpl = createPublicHandler({
+      cfg,
+      table,
+      zoneProbe: new DnsZoneProbe({ zone: cfg.zone, servers: [`127.0.0.1:${r53.dnsPort}`] }),
+      delist,
+      ...(opts.publicLimiter ? { limiter: opts.publicLimiter } : {}),
+    });
     checkAborted();
 
     // A real rbldnsd serving the pulled file, if installed: mirrors answer like the zone.
@@ -284,6 +349,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       exportUrl: exporter.url,
       exportPort: exporter.port,
       dataDir,
+      publicUrl: portal.url,
+      publicPort: portal.port,
+      smtpPort: outbox.port,
+      outbox,
       poller,
       async settle() {
         await poller.idle();

@@ -3,7 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { formatNetwork, type Network, networkKey } from '../core/ip.js';
 
-export type AuditAction = 'list' | 'update' | 'delist' | 'exclude' | 'unexclude' | 'expire' | 'import';
+export type AuditAction =
+  | 'list' | 'update' | 'delist' | 'exclude' | 'unexclude' | 'expire' | 'import'
+  // the public portal's delisting requests (lambdas/public/delist-service.ts), each with its requestId
+  | 'delist-request' | 'delist-mail-sent' | 'delist-confirmed' | 'delist-queued' | 'delist-refused' | 'delist-approved' | 'delist-denied' | 'delist-outcome-mailed';
 
 export interface AuditEvent {
   readonly at: string;
@@ -18,6 +21,8 @@ export interface AuditEvent {
   readonly after?: Record<string, unknown>;
   /** Free-text remark, e.g. "was an exclusion; now a listing". */
   readonly note?: string;
+  /** The public portal's delisting request this event belongs to. */
+  readonly requestId?: string;
 }
 
 export class Journal {

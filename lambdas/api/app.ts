@@ -10,6 +10,7 @@ import { writeRoutes } from './listings.js';
 import { lookupRoutes } from './lookup.js';
 import { openApiRoutes } from './openapi.js';
 import { reconcileRoutes } from './reconcile.js';
+import { requestRoutes } from './requests.js';
 import { callerOf } from './request.js';
 import { Router } from './router.js';
 import { statusRoutes } from './status.js';
@@ -24,6 +25,7 @@ export function apiRouter(deps: ApiDeps): Router {
     ...openApiRoutes(deps),
     ...statusRoutes(deps),
     ...reconcileRoutes(deps),
+    ...requestRoutes(deps),
   ]);
 }
 

@@ -6,6 +6,7 @@ import type { QuotaGuard } from '../services/quota-guard.js';
 import type { ErrorLog } from './errors.js';
 import type { StatusSources } from './status.js';
 import type { ReconcileStarter } from './reconcile.js';
+import type { DelistService } from '../public/delist-service.js';
 
 export interface DnsAnswer {
   readonly status: 'listed' | 'NXDOMAIN' | 'NODATA' | 'unavailable';
@@ -40,4 +41,6 @@ export interface ApiDeps {
   readonly status?: StatusSources;
   /** Starts reconcile passes (POST /v1/reconcile); omitted: no reconcile routes. */
   readonly reconcile?: ReconcileStarter;
+  /** The public portal's delisting requests (GET/POST /v1/requests…); omitted: no review routes. */
+  readonly delist?: DelistService;
 }

@@ -344,3 +344,14 @@ export function writeRoutes(deps: ApiDeps): Route[] {
     { method: 'POST', path: '/v1/exclusions/delete', handler: removeRoute(deps, '/v1/exclusions/delete', true) },
   ];
 }
+
+/**
+ * One item through the same writer as POST /v1/delistings and /v1/exclusions (version-checked,
+ * with its audit event in the same transaction): the public portal's self-service delistings and
+ * the delistings or exclusions an operator's approval makes.
+ */
+export async function applyOne(deps: ApiDeps, caller: string, it: UpsertIntent | RemoveIntent, upsert: boolean): Promise<{ result: WriteResult; problem?: Problem }> {
+  const writer = new Writer(deps, caller);
+  const [first] = await writer.current([it]);
+  return upsert ? writer.upsert(it as UpsertIntent, first) : writer.remove(it, first);
+}

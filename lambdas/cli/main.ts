@@ -26,6 +26,7 @@ import { ApiCallError, ApiClient, ApiUnreachableError, InterruptedError } from '
 import { parseImport, type ImportEntry, type RejectedLine } from './import-file.js';
 import { Progress, type ProgressStream } from './progress.js';
 import { reconcileCommand } from './reconcile-command.js';
+import { requestsCommand } from './requests-command.js';
 import type { Credentials } from './sign.js';
 import { statusCommand } from './status-command.js';
 
@@ -217,6 +218,7 @@ function listingLine(l: ListingView): string {
 
 const commands: Record<string, Command> = {
   reconcile: reconcileCommand,
+  requests: requestsCommand,
   lists: {
     args: 'lists',
     options: [],

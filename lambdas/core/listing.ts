@@ -26,6 +26,21 @@ export interface ListDef {
    * so for such a list a TXT query gets the text from a mirror and NODATA from Route 53.
    */
   readonly route53Txt?: boolean;
+  /**
+   * Self-service delisting through the public portal (core/delist-policy.ts): "auto" delists a
+   * single automatically listed host at once, within `selfDelistLimit`; "review" queues every
+   * request for an operator; "never" refuses requests (default "review").
+   */
+  readonly selfDelist?: 'auto' | 'review' | 'never';
+  /** auto: at most `count` self-delistings of an address per `days` (default 2 per 30), then review. */
+  readonly selfDelistLimit?: { readonly count: number; readonly days: number };
+  /** Also require DNS proof of control: a TXT token at `_dnsbl-delist.<domain>`, `<domain>` resolving to the address. */
+  readonly selfDelistDnsProof?: boolean;
+  /**
+   * Listing sources that count as automatic (prefixes; default "trap:", "feed:", "import:",
+   * "abuse-report", "evidence:"). Any other source is an operator listing by hand: review.
+   */
+  readonly automatedSources?: readonly string[];
 }
 
 export interface Listing {
@@ -68,6 +83,34 @@ export interface ZoneConfig {
    * listing into both ranges: three times the rrsets of IPv4 listings, for queries nobody sends.
    */
   readonly ipv4ViaIpv6?: boolean;
+  /**
+   * The public look-up page for an address, `{ip}` standing for it, e.g.
+   * "https://bl.example.org/lookup?ip={ip}". A TXT template's `{lookupUrl}` is replaced by it when
+   * the configuration is validated (so the planner and the rbldnsd renderer see one template).
+   */
+  readonly lookupUrl?: string;
+}
+
+/** What a lookupUrl may hold: an http(s) URL of URL-safe characters, `{ip}` its only placeholder. */
+const LOOKUP_URL = /^https?:\/\/[A-Za-z0-9.\-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~\-/?=&%+]*)?$/;
+
+/** Checks `lookupUrl` and replaces `{lookupUrl}` in every list's template by it. */
+export function expandLookupUrl(cfg: ZoneConfig): ZoneConfig {
+  const uses = cfg.lists.some((l) => l.txtTemplate.includes('{lookupUrl}'));
+  if (cfg.lookupUrl === undefined) {
+    const i = cfg.lists.findIndex((l) => l.txtTemplate.includes('{lookupUrl}'));
+    if (uses) throw new InputError(`lists[${i}].txtTemplate uses {lookupUrl} but the zone configuration has no lookupUrl`, `lists[${i}].txtTemplate`);
+    return cfg;
+  }
+  const url = cfg.lookupUrl;
+  if (typeof url !== 'string' || url.length > 120 || !LOOKUP_URL.test(url.replace(/\{ip\}/g, 'x'))) {
+    throw new InputError(
+      `lookupUrl ${JSON.stringify(String(url).slice(0, 130))} is not an http(s) URL of at most 120 URL-safe characters ({ip} may stand for the address), e.g. "https://bl.example.org/lookup?ip={ip}"`,
+      'lookupUrl',
+    );
+  }
+  if (!uses) return cfg;
+  return { ...cfg, lists: cfg.lists.map((l) => (l.txtTemplate.includes('{lookupUrl}') ? { ...l, txtTemplate: l.txtTemplate.split('{lookupUrl}').join(url) } : l)) };
 }
 
 export const MAX_REASON_LENGTH = 200;
@@ -139,7 +182,8 @@ export function validateCode(value: unknown, field = 'code'): string {
   return value;
 }
 
-export function validateZoneConfig(cfg: ZoneConfig): ZoneConfig {
+export function validateZoneConfig(input: ZoneConfig): ZoneConfig {
+  const cfg = expandLookupUrl(input);
   if (!/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(cfg.zone)) {
     throw new InputError(`${JSON.stringify(cfg.zone)} is not a lower-case zone name without trailing dot`, 'zone');
   }
@@ -149,7 +193,8 @@ export function validateZoneConfig(cfg: ZoneConfig): ZoneConfig {
   cfg.lists.forEach((l, i) => {
     validateListName(l.name, `lists[${i}].name`);
     validateCode(l.code, `lists[${i}].code`);
-    validateText(l.txtTemplate, `lists[${i}].txtTemplate`, MAX_TEMPLATE_LENGTH);
+    // The template as configured ({lookupUrl} still a placeholder) is what MAX_TEMPLATE_LENGTH bounds.
+    validateText(input.lists[i]?.txtTemplate ?? l.txtTemplate, `lists[${i}].txtTemplate`, MAX_TEMPLATE_LENGTH);
     const unknown = [...l.txtTemplate.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).filter(
       (v) => !['list', 'reason', 'ip', 'code'].includes(v ?? ''),
     );
@@ -169,6 +214,7 @@ export function validateZoneConfig(cfg: ZoneConfig): ZoneConfig {
     if (l.route53Txt !== undefined && typeof l.route53Txt !== 'boolean') {
       throw new InputError(`lists[${i}].route53Txt must be true or false (false: A records only in Route 53)`, `lists[${i}].route53Txt`);
     }
+    validateSelfDelist(l, i);
     if (names.has(l.name)) throw new InputError(`list ${l.name} is configured twice`, `lists[${i}].name`);
     if (codes.has(l.code)) throw new InputError(`return code ${l.code} is used by two lists`, `lists[${i}].code`);
     names.add(l.name);
@@ -184,6 +230,24 @@ export function validateZoneConfig(cfg: ZoneConfig): ZoneConfig {
   checkNameserversOutsideZone(cfg);
   if (cfg.ipv4ViaIpv6 !== undefined && typeof cfg.ipv4ViaIpv6 !== 'boolean') throw new InputError('ipv4ViaIpv6 must be true or false', 'ipv4ViaIpv6');
   return cfg;
+}
+
+/** The per-list self-service keys (see ListDef). */
+function validateSelfDelist(l: ListDef, i: number): void {
+  if (l.selfDelist !== undefined && !['auto', 'review', 'never'].includes(l.selfDelist)) {
+    throw new InputError(`lists[${i}].selfDelist must be "auto", "review" or "never"`, `lists[${i}].selfDelist`);
+  }
+  const lim = l.selfDelistLimit;
+  if (lim !== undefined) {
+    const ok = typeof lim === 'object' && lim !== null && Number.isInteger(lim.count) && lim.count >= 0 && lim.count <= 100 && Number.isInteger(lim.days) && lim.days >= 1 && lim.days <= 3650;
+    if (!ok) throw new InputError(`lists[${i}].selfDelistLimit must be {"count": 0..100, "days": 1..3650}`, `lists[${i}].selfDelistLimit`);
+  }
+  if (l.selfDelistDnsProof !== undefined && typeof l.selfDelistDnsProof !== 'boolean') {
+    throw new InputError(`lists[${i}].selfDelistDnsProof must be true or false`, `lists[${i}].selfDelistDnsProof`);
+  }
+  if (l.automatedSources !== undefined && (!Array.isArray(l.automatedSources) || l.automatedSources.some((s) => typeof s !== 'string' || s.length === 0 || s.length > 100))) {
+    throw new InputError(`lists[${i}].automatedSources must be an array of non-empty source prefixes`, `lists[${i}].automatedSources`);
+  }
 }
 
 /**

@@ -28,6 +28,8 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 /** SDK class name -> IAM actions (service prefix included). */
 export const COMMAND_ACTIONS: Readonly<Record<string, readonly string[]>> = {
+  // SES v2 (the public portal's mail: lambdas/handlers/public.ts).
+  SendEmailCommand: ['ses:SendEmail'],
   // DynamoDB (document client and low-level client share the names).
   GetCommand: ['dynamodb:GetItem'],
   GetItemCommand: ['dynamodb:GetItem'],

@@ -84,8 +84,8 @@ describe('local stack (npm start)', () => {
     await stack.settle();
     const all = Object.values(n);
     const zone = await ask(stack.dnsPort, all);
-    expect(zone[0]).toMatchObject({ listed: true, a: ['127.0.0.2'], txt: ['Listed in spam: trap hits - see https://bl.example.org/lookup?ip=192.0.2.1'] });
-    expect(zone[1]).toMatchObject({ listed: true, txt: ['Listed in spam: snowshoe range - see https://bl.example.org/lookup?ip=198.51.100.0/24'] });
+    expect(zone[0]).toMatchObject({ listed: true, a: ['127.0.0.2'], txt: [`Listed in spam: trap hits - see ${stack.publicUrl}/lookup?ip=192.0.2.1`] });
+    expect(zone[1]).toMatchObject({ listed: true, txt: [`Listed in spam: snowshoe range - see ${stack.publicUrl}/lookup?ip=198.51.100.0/24`] });
     expect(zone[2]!.listed).toBe(false);
     expect(zone[3]).toMatchObject({ listed: true, a: ['127.0.0.3'], txt: ['Open proxy 2001:db8::/48: open proxy'] });
     expect(zone[4]).toMatchObject({ listed: true, a: ['127.0.0.2', '127.0.0.3'] });
