@@ -83,6 +83,17 @@ export class ProtectedSet {
     return undefined;
   }
 
+  /**
+   * Why a prefix may not be escalated: it lies inside a configured range, or is not listable or
+   * public space. A configured range inside it does not block it: that range becomes a hole.
+   */
+  whyPrefix(n: Network): string | undefined {
+    const r = this.ranges.find((x) => contains(x.network, n));
+    if (r) return `${formatNetwork(n)} is in ${formatNetwork(r.network)} (${r.origin})`;
+    const holes = this.holesIn(n);
+    return holes.length === 0 ? this.why(n) : new ProtectedSet([]).why(n);
+  }
+
   isProtected(n: Network): boolean {
     return this.why(n) !== undefined;
   }
