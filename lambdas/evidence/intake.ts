@@ -117,6 +117,27 @@ export interface EscalationOutcome {
   readonly reason: string;
 }
 
+export interface PlannedView {
+  readonly op: PlannedWrite['op'];
+  readonly level: 1 | 2 | 3;
+  readonly list: string;
+  readonly network: string;
+  readonly reason: string;
+  readonly expiresAt?: string;
+}
+
+export interface DryRunReport {
+  readonly evaluated: number;
+  readonly truncated: boolean;
+  /** "<list>:<action>" -> addresses. */
+  readonly summary: Readonly<Record<string, number>>;
+  /** Level-1 listings, extensions and delistings it would write (the first 1,000). */
+  readonly changes: readonly PlannedView[];
+  /** Escalations and de-escalations it would write (the first 1,000). */
+  readonly escalations: readonly PlannedView[];
+  readonly escalationChecks: readonly EscalationOutcome[];
+}
+
 export const AUTOMATION_ACTOR = 'evidence-policy';
 export const isAutomationActor = (actor: string) => actor.startsWith(AUTOMATION_ACTOR) || actor === 'sweeper';
 
@@ -327,6 +348,39 @@ export class EvidenceIntake {
       }
     }
     return { writes: dedupe(writes), outcomes };
+  }
+
+  /**
+   * What `policies` (the current ones where not given) would do to the current evidence, writing
+   * nothing: the level-1 changes of every address with evidence (a scan of the aggregates, at most
+   * `limit`), and the escalations those changes would bring.
+   */
+  async dryRun(policies: readonly ListPolicy[], opts: { limit?: number } = {}): Promise<DryRunReport> {
+    const now = this.nowSeconds();
+    const limit = opts.limit ?? 100_000;
+    const aggs: EvidenceAggregate[] = [];
+    for await (const a of this.deps.store.scanAggregates(limit + 1)) aggs.push(a);
+    const truncated = aggs.length > limit;
+    if (truncated) aggs.length = limit;
+    const summary: Record<string, number> = {};
+    const writes: PlannedWrite[] = [];
+    for (let i = 0; i < aggs.length; i += 1000) {
+      const r = await this.planLevel1(aggs.slice(i, i + 1000), now, policies);
+      for (const d of r.decisions) summary[`${d.list}:${d.action}`] = (summary[`${d.list}:${d.action}`] ?? 0) + 1;
+      writes.push(...r.writes);
+    }
+    const override = new Map<string, Member | null>();
+    for (const w of writes) override.set(networkKey(w.network), w.op === 'delist' ? null : { network: w.network, ...(w.expiresAt !== undefined ? { expiresAt: w.expiresAt } : {}) });
+    const esc = await this.planEscalation(writes, now, policies, override);
+    const view = (w: PlannedWrite) => ({ op: w.op, level: w.level, list: w.list, network: formatNetwork(w.network), reason: w.reason, ...(w.expiresAt !== undefined ? { expiresAt: iso(w.expiresAt) } : {}) });
+    return {
+      evaluated: aggs.length,
+      truncated,
+      summary,
+      changes: writes.slice(0, 1000).map(view),
+      escalations: esc.writes.slice(0, 1000).map(view),
+      escalationChecks: esc.outcomes.slice(0, 1000),
+    };
   }
 
   /** Applies planned writes through the operator write service, grouped by actor (the evidence). */
