@@ -17,9 +17,15 @@ import {
   type aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { METRIC, METRICS_DIMENSION, METRICS_NAMESPACE } from '../lambdas/core/metric-names.js';
 
-/** CloudWatch namespace of the metrics the handlers emit (EMF). */
-export const METRICS_NAMESPACE = 'DnsblPublisher';
+/** CloudWatch namespace of the metrics the handlers emit (EMF; lambdas/core/metric-names.ts). */
+export { METRICS_NAMESPACE };
+
+/** One of the product's metrics of this zone (the names and dimension the handlers emit). */
+export function zoneMetric(zoneName: string, metricName: string, statistic: string, period: Duration): cw.Metric {
+  return new cw.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { [METRICS_DIMENSION]: zoneName }, statistic, period });
+}
 
 export interface AlarmTopicProps {
   readonly zoneName: string;
@@ -103,12 +109,11 @@ export class PublisherMonitoring extends Construct {
       return a;
     };
     const errors = (fn: lambda.Function) => fn.metricErrors({ period, statistic: cw.Stats.SUM });
-    const zoneMetric = (metricName: string, statistic: string, metricPeriod: Duration) =>
-      new cw.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { Zone: props.zoneName }, statistic, period: metricPeriod });
+    const metric = (metricName: string, statistic: string, metricPeriod: Duration) => zoneMetric(props.zoneName, metricName, statistic, metricPeriod);
 
     const queueDepth = props.onFailureQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: cw.Stats.MAXIMUM });
     const iteratorAge = props.streamSyncFunction.metric('IteratorAge', { period, statistic: cw.Stats.MAXIMUM, unit: cw.Unit.MILLISECONDS });
-    const drift = zoneMetric('DriftFound', cw.Stats.MAXIMUM, Duration.minutes(15));
+    const drift = metric(METRIC.driftFound, cw.Stats.MAXIMUM, Duration.minutes(15));
     const api5xx = props.api.metricServerError({ period, statistic: cw.Stats.SUM });
 
     alarm('OnFailureQueueAlarm', 'stream records failed all retries and are in the on-failure queue', queueDepth, 0);
@@ -151,8 +156,8 @@ export class PublisherMonitoring extends Construct {
       }),
       new cw.GraphWidget({
         title: 'Export',
-        left: [zoneMetric('ExportPublished', cw.Stats.SUM, period)],
-        right: [zoneMetric('ExportBytes', cw.Stats.MAXIMUM, period)],
+        left: [metric(METRIC.exportPublished, cw.Stats.SUM, period)],
+        right: [metric(METRIC.exportBytes, cw.Stats.MAXIMUM, period)],
         width: 12,
       }),
     );
