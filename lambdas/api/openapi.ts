@@ -2,7 +2,8 @@
 // requests (zod's own z.toJSONSchema, JSON Schema 2020-12 as OpenAPI 3.1 uses), so the document
 // cannot drift from what the API accepts.
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { z, type ZodTypeAny } from 'zod';
+import * as z from 'zod';
+import type { ZodTypeAny } from 'zod';
 import { MAX_REASON_LENGTH } from '../core/listing.js';
 import type { ApiDeps } from './deps.js';
 import { jsonResult } from './errors.js';
