@@ -18,6 +18,8 @@ import { Construct } from 'constructs';
 import { RECONCILE_STATE_MACHINE_ENV } from '../lambdas/adapters/reconcile-executions.js';
 import { DEFAULT_RECONCILE_READ_SHARE, ROUTE53_ACCOUNT_RATE } from '../lambdas/services/reconcile-pass.js';
 import { SLICE_RETRY } from '../lambdas/services/reconcile-retry.js';
+import { METRIC } from '../lambdas/core/metric-names.js';
+import { zoneMetric } from './monitoring.js';
 
 export interface ReconcileWorkflowProps {
   readonly zoneName: string;
@@ -127,13 +129,7 @@ export class ReconcileWorkflow extends Construct {
       targets: [new targets.SfnStateMachine(this.stateMachine, { input: events.RuleTargetInput.fromObject({ dryRun: false }), retryAttempts: 0 })],
     });
 
-    this.fullPasses = new cw.Metric({
-      namespace: 'DnsblPublisher',
-      metricName: 'ReconcileFullPassCompleted',
-      dimensionsMap: { Zone: props.zoneName },
-      statistic: cw.Stats.SUM,
-      period: maxAge,
-    });
+    this.fullPasses = zoneMetric(props.zoneName, METRIC.reconcileFullPassCompleted, cw.Stats.SUM, maxAge);
     this.noFullPassAlarm = new cw.Alarm(this, 'NoFullPassAlarm', {
       alarmDescription: `DNSBL ${props.zoneName}: no full reconcile pass completed in ${maxAge.toMinutes()} minutes`,
       metric: this.fullPasses,

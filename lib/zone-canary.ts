@@ -11,7 +11,9 @@
 import { Duration, aws_cloudwatch as cw, aws_cloudwatch_actions as cwActions, aws_dynamodb as dynamodb, aws_events as events, aws_events_targets as targets, aws_iam as iam, aws_lambda as lambda, aws_sns as sns } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { JOURNAL_GSI, LISTINGS_GSI } from '../lambdas/adapters/table-schema.js';
+import { METRIC } from '../lambdas/core/metric-names.js';
 import { CANARY_DEFAULTS, CANARY_ENV } from '../lambdas/services/canary.js';
+import { zoneMetric } from './monitoring.js';
 
 /** What a function of the construct is made from (DnsblPublisher's makeFunction). */
 export interface FunctionSpec {
@@ -88,13 +90,7 @@ export class ZoneCanary extends Construct {
       targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
     });
 
-    this.wrongAnswers = new cw.Metric({
-      namespace: 'DnsblPublisher',
-      metricName: 'WrongAnswers',
-      dimensionsMap: { Zone: props.zoneName },
-      statistic: cw.Stats.MAXIMUM,
-      period: Duration.minutes(5),
-    });
+    this.wrongAnswers = zoneMetric(props.zoneName, METRIC.wrongAnswers, cw.Stats.MAXIMUM, Duration.minutes(5));
     this.alarm = new cw.Alarm(this, 'WrongAnswersAlarm', {
       alarmDescription: `DNSBL ${props.zoneName}: the canary found Route 53 answering differently from the table (WrongAnswers > 0)`,
       metric: this.wrongAnswers,

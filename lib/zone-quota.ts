@@ -10,6 +10,7 @@
 import { Duration, aws_cloudwatch as cw, aws_cloudwatch_actions as cwActions, aws_events as events, aws_events_targets as targets, aws_iam as iam, type aws_lambda as lambda, type aws_sns as sns } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { QUOTA_METRIC } from '../lambdas/services/quota-metric.js';
+import { zoneMetric } from './monitoring.js';
 import type { FunctionSpec } from './zone-canary.js';
 
 export const ZONE_QUOTA_FUNCTION_ID = 'QuotaMetric';
@@ -53,13 +54,7 @@ export class ZoneQuota extends Construct {
       description: `DNSBL ${props.zoneName}: zone quota`,
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 0 })],
     });
-    this.usedPercent = new cw.Metric({
-      namespace: QUOTA_METRIC.namespace,
-      metricName: QUOTA_METRIC.usedPercent,
-      dimensionsMap: { Zone: props.zoneName },
-      statistic: cw.Stats.MAXIMUM,
-      period: Duration.minutes(15),
-    });
+    this.usedPercent = zoneMetric(props.zoneName, QUOTA_METRIC.usedPercent, cw.Stats.MAXIMUM, Duration.minutes(15));
     this.alarm = new cw.Alarm(this, 'UsedAlarm', {
       alarmDescription: `DNSBL ${props.zoneName}: the hosted zone holds ${alarmPercent}% or more of its Route 53 rrset quota; raise the quota (support case) or trim the lists before writes are refused`,
       metric: this.usedPercent,

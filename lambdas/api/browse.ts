@@ -6,7 +6,7 @@
 // `limit` items, even none, while a cursor remains; the cursor always moves past everything read,
 // so a walk always progresses and ends. The cursor is opaque (base64url JSON: bucket + key).
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../core/input-error.js';
 import { findList } from '../core/listing.js';
 import { BY_LIST_BUCKETS } from '../adapters/table-schema.js';

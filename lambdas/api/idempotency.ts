@@ -7,6 +7,21 @@
 // responses of requests that ran are stored (2xx, and a 409 after a batch partly applied); a request
 // that failed validation runs nothing and is not stored, and a 5xx releases the claim, so a retry
 // with the same key runs again.
+//
+// Why not Powertools Idempotency (@aws-lambda-powertools/idempotency 2.35, read for issue 15): its
+// semantics would fit (a wrapped inner function keyed by caller + key, payload validation for the
+// 422, the in-progress lock for the 409, 24 h expiry, a thrown error deleting the record), but
+//  - in a composite-key table it keeps every record under one static partition key
+//    ("idempotency#<function>", the key hash as sort key): all writes of the API would share one
+//    partition of the journal, where ours spread over IDEM#<hash>;
+//  - the in-progress lock expires with the Lambda's remaining time, known only from a registered
+//    Lambda context: the local stack's HTTP server has none, and a crashed request there would hold
+//    its key for the whole 24 h (ours: CLAIM_SECONDS);
+//  - it saves the response with UpdateItem, an action the api role does not hold (and the CDK test
+//    of used actions would not see in our call graph), and stores another record layout, so keys
+//    in flight during an upgrade would be lost;
+//  - a returned 5xx must become a thrown error and the "idempotent-replayed" header a response hook:
+//    about as much code as this file, plus the package and its JMESPath engine in the api bundle.
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Journal } from '../adapters/journal.js';

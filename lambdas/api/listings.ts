@@ -300,7 +300,7 @@ function batchRoute<S extends ZodTypeAny, I extends UpsertIntent | RemoveIntent>
   deps: ApiDeps,
   path: string,
   exclusion: boolean,
-  schema: z.ZodObject<{ items: z.ZodArray<S> }, 'strict'>,
+  schema: z.ZodObject<{ items: z.ZodArray<S> }, z.core.$strict>,
   validate: (items: ReadonlyArray<z.infer<S> | undefined>, ctx: Parameters<typeof validateUpserts>[1], prior: readonly Problem[]) => I[],
   apply: (writer: Writer, it: I, first: StoredListing | undefined) => Promise<Outcome>,
   upsert: boolean,

@@ -1,6 +1,8 @@
 // GET /v1/openapi.json — OpenAPI 3.1, its schemas derived from the same zod schemas that validate
-// requests (zod-json-schema.ts), so the document cannot drift from what the API accepts.
+// requests (zod's own z.toJSONSchema, JSON Schema 2020-12 as OpenAPI 3.1 uses), so the document
+// cannot drift from what the API accepts.
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import * as z from 'zod';
 import type { ZodTypeAny } from 'zod';
 import { MAX_REASON_LENGTH } from '../core/listing.js';
 import type { ApiDeps } from './deps.js';
@@ -23,7 +25,29 @@ import {
   writeResponseSchema,
 } from './schemas.js';
 import { statusResponseSchema } from './status-schema.js';
-import { toJsonSchema, toQueryParameters } from './zod-json-schema.js';
+
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * A schema as JSON Schema: requests as the API accepts them (io "input"), responses as it answers
+ * (io "output"). A construct JSON Schema cannot express throws, so the OpenAPI test fails rather
+ * than the document being wrong. The $schema keyword is left out: the document's dialect applies.
+ */
+function toJsonSchema(schema: ZodTypeAny, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'throw' }) as JsonSchema;
+  return rest;
+}
+
+/** The properties of a query schema as OpenAPI query parameters. */
+function toQueryParameters(schema: z.ZodObject): JsonSchema[] {
+  return Object.entries(schema.shape as Record<string, ZodTypeAny>).map(([name, v]) => {
+    const { description, ...rest } = toJsonSchema(v, 'input');
+    return { name, in: 'query', required: !v.safeParse(undefined).success, ...(description ? { description } : {}), schema: rest };
+  });
+}
+
+/** Request bodies (the rest are responses). */
+const REQUESTS = new Set(['UpsertRequest', 'RemoveRequest']);
 
 const components: Record<string, ZodTypeAny> = {
   UpsertRequest: upsertBodySchema,
@@ -97,7 +121,7 @@ export function openApiDocument(): Record<string, unknown> {
       securitySchemes: {
         sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'awsSigv4' },
       },
-      schemas: Object.fromEntries(Object.entries(components).map(([k, v]) => [k, toJsonSchema(v)])),
+      schemas: Object.fromEntries(Object.entries(components).map(([k, v]) => [k, toJsonSchema(v, REQUESTS.has(k) ? 'input' : 'output')])),
     },
     security: [{ sigv4: [] }],
     paths: {

@@ -1,5 +1,11 @@
 // Reading an API Gateway proxy event: headers (case-insensitive), the JSON body (size, content type,
 // syntax, no key twice in one object) and the query string (each parameter at most once).
+//
+// Why not Powertools Parser's APIGatewayProxyEventSchema here (read for issue 15): the event's shape
+// is API Gateway's (or the local HTTP server's), not the caller's; what needs checking is the body
+// and query, which the zod schemas in schemas.ts already validate with the API's own 400 problems
+// (a duplicated key, the field named, every problem at once), and which a parser envelope would
+// answer with its own error instead.
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ApiError, quote } from './errors.js';
 import { fieldOf } from './schemas.js';

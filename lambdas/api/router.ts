@@ -1,5 +1,14 @@
 // A tiny router: exact paths, one handler per method; 404 for unknown paths, 405 (with Allow) for
 // known paths with another method.
+//
+// Why not Powertools Event Handler (@aws-lambda-powertools/event-handler 2.35, http Router, read for
+// issue 15): it resolves a route by method and path together, so a known path asked with another
+// method is its NotFoundError (404, "Route … not found"); its 405 is only for methods outside HTTP's
+// set, with an empty body and no Allow header. Keeping the API's 405 + Allow + {"error": …} would
+// mean re-deriving the allowed methods in a notFound handler from routes it keeps private. It also
+// hands handlers a web Request built from event.path (no base-path mapping through {proxy+}, which
+// pathOf handles) where ours take the API Gateway event the local HTTP server (http-adapter.ts)
+// produces. Fifty lines of ours against a framework that would change every handler's signature.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ApiError, quote } from './errors.js';
 

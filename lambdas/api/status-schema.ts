@@ -1,5 +1,5 @@
 // The shape of GET /v1/status (services/zone-status.ts), for the OpenAPI document and the tests.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const never = z.object({ status: z.literal('never') }).strict();
 const unknown = z.object({ status: z.literal('unknown'), reason: z.string() }).strict();

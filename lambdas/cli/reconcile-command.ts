@@ -5,7 +5,7 @@
 import { formatNetwork } from '../core/ip.js';
 import { parseListableNetwork } from '../core/listing.js';
 import type { ApiClient } from './client.js';
-import { EXIT, UsageError } from './main.js';
+import { EXIT, UsageError } from './command.js';
 
 interface ReconcileCtx {
   readonly json: boolean;

@@ -8,6 +8,8 @@ import { ExportStore, s3ClientFromEnv } from '../adapters/export-store.js';
 import { Journal } from '../adapters/journal.js';
 import { ENV } from '../adapters/table-schema.js';
 import { ZoneLock } from '../adapters/zone-lock.js';
+import { MetricUnit, zoneMetricsDocument } from '../adapters/zone-metrics.js';
+import { METRIC } from '../core/metric-names.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DatasetSource } from '../core/rbldnsd-render.js';
 import {
@@ -99,27 +101,15 @@ let cached: ExportRuntime | undefined;
 export const handler = async (event: ExportEvent | undefined, _context?: Context): Promise<ExportResult> => {
   cached ??= exportRuntimeFromEnv();
   const result = await exportOnce(cached, event);
+  // CloudWatch embedded metric format (the dashboard's Export widget reads ExportPublished and ExportBytes).
   console.log(
-    JSON.stringify({
-      _aws: {
-        Timestamp: Date.now(),
-        CloudWatchMetrics: [
-          {
-            Namespace: 'DnsblPublisher',
-            Dimensions: [['Zone']],
-            Metrics: [
-              { Name: 'ExportPublished', Unit: 'Count' },
-              { Name: 'ExportDurationMs', Unit: 'Milliseconds' },
-              { Name: 'ExportBytes', Unit: 'Bytes' },
-            ],
-          },
-        ],
-      },
-      Zone: cached.rt.cfg.zone,
-      ExportPublished: result.status === 'published' ? 1 : 0,
-      ExportDurationMs: result.durationMs,
-      ExportBytes: result.bytes ?? 0,
-    }),
+    JSON.stringify(
+      zoneMetricsDocument(cached.rt.cfg.zone, [
+        [METRIC.exportPublished, MetricUnit.Count, result.status === 'published' ? 1 : 0],
+        [METRIC.exportDurationMs, MetricUnit.Milliseconds, result.durationMs],
+        [METRIC.exportBytes, MetricUnit.Bytes, result.bytes ?? 0],
+      ]),
+    ),
   );
   logger.info('export', { status: result.status, serial: result.serial, reason: result.reason, durationMs: result.durationMs });
   return result;

@@ -51,6 +51,8 @@ import { FAMILY_BITS, formatAddress, formatNetwork, type Network, networkKey, pa
 import type { ZoneConfig } from '../core/listing.js';
 import { type Answer, answerFor, effectiveListings, zoneRecords } from '../core/semantics.js';
 import { BY_LIST_BUCKETS } from '../adapters/table-schema.js';
+import { MetricUnit, zoneMetricsDocument } from '../adapters/zone-metrics.js';
+import { METRIC } from '../core/metric-names.js';
 
 export const CANARY_DEFAULTS = {
   maxCalls: 20,
@@ -218,28 +220,16 @@ export async function runCanary(deps: CanaryDeps, opts: CanaryOptions = {}): Pro
 
 /** The CloudWatch embedded-metric-format line the handler logs (namespace DnsblPublisher, dimension Zone). */
 export function canaryMetrics(report: CanaryReport, timestamp = Date.now()): Record<string, unknown> {
-  return {
-    _aws: {
-      Timestamp: timestamp,
-      CloudWatchMetrics: [
-        {
-          Namespace: 'DnsblPublisher',
-          Dimensions: [['Zone']],
-          Metrics: [
-            { Name: 'WrongAnswers', Unit: 'Count' },
-            { Name: 'Checked', Unit: 'Count' },
-            { Name: 'UnsettledAnswers', Unit: 'Count' },
-            { Name: 'CanaryCalls', Unit: 'Count' },
-          ],
-        },
-      ],
-    },
-    Zone: report.zone,
-    WrongAnswers: report.wrong,
-    Checked: report.checked,
-    UnsettledAnswers: report.unsettled,
-    CanaryCalls: report.calls,
-  };
+  return zoneMetricsDocument(
+    report.zone,
+    [
+      [METRIC.wrongAnswers, MetricUnit.Count, report.wrong],
+      [METRIC.checked, MetricUnit.Count, report.checked],
+      [METRIC.unsettledAnswers, MetricUnit.Count, report.unsettled],
+      [METRIC.canaryCalls, MetricUnit.Count, report.calls],
+    ],
+    timestamp,
+  );
 }
 
 /** One line for a log: counts, and the wrong answers' addresses and problems. */

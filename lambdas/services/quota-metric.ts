@@ -1,8 +1,10 @@
 // The zone's rrset quota as CloudWatch metrics (embedded metric format, namespace DnsblPublisher,
 // dimension Zone): RRSetQuotaUsedPercent (the alarm at 80% reads it), RRSets and RRSetQuota.
 import type { ZoneQuota } from '../adapters/route53-quota.js';
+import { MetricUnit, zoneMetricsDocument } from '../adapters/zone-metrics.js';
+import { METRIC, METRICS_NAMESPACE } from '../core/metric-names.js';
 
-export const QUOTA_METRIC = { namespace: 'DnsblPublisher', usedPercent: 'RRSetQuotaUsedPercent', count: 'RRSets', limit: 'RRSetQuota' } as const;
+export const QUOTA_METRIC = { namespace: METRICS_NAMESPACE, usedPercent: METRIC.rrsetQuotaUsedPercent, count: METRIC.rrsets, limit: METRIC.rrsetQuota } as const;
 
 export function usedPercent(q: ZoneQuota): number {
   return Math.round((10_000 * q.count) / q.limit) / 100;
@@ -10,24 +12,13 @@ export function usedPercent(q: ZoneQuota): number {
 
 /** One EMF document (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html). */
 export function quotaMetrics(zone: string, q: ZoneQuota, nowMs: number): Record<string, unknown> {
-  return {
-    _aws: {
-      Timestamp: nowMs,
-      CloudWatchMetrics: [
-        {
-          Namespace: QUOTA_METRIC.namespace,
-          Dimensions: [['Zone']],
-          Metrics: [
-            { Name: QUOTA_METRIC.usedPercent, Unit: 'Percent' },
-            { Name: QUOTA_METRIC.count, Unit: 'Count' },
-            { Name: QUOTA_METRIC.limit, Unit: 'Count' },
-          ],
-        },
-      ],
-    },
-    Zone: zone,
-    [QUOTA_METRIC.usedPercent]: usedPercent(q),
-    [QUOTA_METRIC.count]: q.count,
-    [QUOTA_METRIC.limit]: q.limit,
-  };
+  return zoneMetricsDocument(
+    zone,
+    [
+      [QUOTA_METRIC.usedPercent, MetricUnit.Percent, usedPercent(q)],
+      [QUOTA_METRIC.count, MetricUnit.Count, q.count],
+      [QUOTA_METRIC.limit, MetricUnit.Count, q.limit],
+    ],
+    nowMs,
+  );
 }

@@ -16,6 +16,8 @@ import type { ListingsTable } from '../adapters/listings-table.js';
 import type { PublishedTable } from '../adapters/published-table.js';
 import type { ReconcilePassRecord } from '../adapters/publisher-state.js';
 import type { Route53Zone } from '../adapters/route53-zone.js';
+import { MetricUnit, zoneMetricsDocument } from '../adapters/zone-metrics.js';
+import { METRIC } from '../core/metric-names.js';
 import type { SliceFigures } from './reconcile-slice.js';
 import { soaWithNegativeTtl } from './reconcile.js';
 
@@ -283,25 +285,15 @@ export async function finishPass(
 
 /** CloudWatch embedded-metric lines for a pass (the DriftFound alarm and the full-pass age alarm read them). */
 export function passMetrics(zone: string, r: PassReport): Record<string, unknown> {
-  const metrics = [
-    { Name: 'DriftFound', Unit: 'Count' },
-    { Name: 'ReconcileSlices', Unit: 'Count' },
-    { Name: 'ReconcileRRSetsRead', Unit: 'Count' },
-    { Name: 'ReconcileRepaired', Unit: 'Count' },
-    { Name: 'ReconcileFailedSlices', Unit: 'Count' },
-    { Name: 'ReconcilePassDuration', Unit: 'Milliseconds' },
-    ...(r.full && !r.dryRun ? [{ Name: 'ReconcileFullPassCompleted', Unit: 'Count' }] : []),
-  ];
-  return {
-    _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'DnsblPublisher', Dimensions: [['Zone']], Metrics: metrics }] },
-    Zone: zone,
-    DriftFound: r.drift,
-    ReconcileSlices: r.slices,
-    ReconcileRRSetsRead: r.rrsetsRead,
-    ReconcileRepaired: r.repaired,
-    ReconcileFailedSlices: r.failedSlices,
-    ReconcilePassDuration: r.durationMs,
-    ...(r.full && !r.dryRun ? { ReconcileFullPassCompleted: 1 } : {}),
-  };
+  return zoneMetricsDocument(zone, [
+    [METRIC.driftFound, MetricUnit.Count, r.drift],
+    [METRIC.reconcileSlices, MetricUnit.Count, r.slices],
+    [METRIC.reconcileRRSetsRead, MetricUnit.Count, r.rrsetsRead],
+    [METRIC.reconcileRepaired, MetricUnit.Count, r.repaired],
+    [METRIC.reconcileFailedSlices, MetricUnit.Count, r.failedSlices],
+    [METRIC.reconcilePassDuration, MetricUnit.Milliseconds, r.durationMs],
+    // Only a full, real pass counts for the "no full pass" alarm.
+    [METRIC.reconcileFullPassCompleted, MetricUnit.Count, r.full && !r.dryRun ? 1 : undefined],
+  ]);
 }
 

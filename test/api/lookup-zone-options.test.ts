@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lookupResponseSchema } from '../../lambdas/api/schemas.js';
 import type { ZoneConfig } from '../../lambdas/core/listing.js';
 import { type ApiEnv, CFG, call, startApiEnv } from './support.js';
+import { aOnlyList } from '../support/zones.js';
 
 let env: ApiEnv;
 beforeAll(async () => {
@@ -44,7 +45,7 @@ describe('GET /v1/lookup and the zone options', () => {
   });
 
   it('holds an A-only list to A records: the zone answering its code without its text is in step', async () => {
-    const aOnly: ZoneConfig = { ...CFG, lists: CFG.lists.map((l) => (l.name === 'dul' ? { ...l, route53Txt: false } : l)) };
+    const aOnly: ZoneConfig = aOnlyList(CFG, 'dul');
     const spamTxt = 'Listed in spam: worse - see https://bl.test/lookup?ip=198.18.5.0/24';
     env.dns.records.set('5.5.18.198.bl.test', { a: ['127.0.0.2', '127.0.0.10'], txt: [spamTxt] });
     const api = await env.withDeps({ cfg: aOnly });

@@ -11,21 +11,10 @@ import { DnsZoneProbe } from '../../lambdas/api/dns-probe.js';
 import { type RunningAdapter, startHttpAdapter } from '../../lambdas/api/http-adapter.js';
 import { createApiHandler } from '../../lambdas/handlers/api.js';
 import { ensureTables, startDynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
+import { PROXY, SPAM, testZone } from '../support/zones.js';
 import { type FakeDns, startFakeDns } from './fake-dns.js';
 
-export const CFG: ZoneConfig = {
-  zone: 'bl.test',
-  lists: [
-    { name: 'spam', code: '127.0.0.2', txtTemplate: 'Listed in {list}: {reason} - see https://bl.test/lookup?ip={ip}' },
-    { name: 'proxy', code: '127.0.0.3', txtTemplate: '{reason}' },
-    { name: 'dul', code: '127.0.0.10', txtTemplate: 'Dynamic {ip}' },
-  ],
-  ttl: 300,
-  negativeTtl: 60,
-  // Outside the zone: a name server inside it would need glue, which the zone does not carry.
-  nameservers: ['ns1.example.net', 'ns2.example.net'],
-  hostmaster: 'hostmaster@bl.test',
-};
+export const CFG: ZoneConfig = testZone([SPAM, PROXY, { name: 'dul', code: '127.0.0.10', txtTemplate: 'Dynamic {ip}' }]);
 
 export const ALICE = 'arn:aws:iam::123456789012:user/alice';
 

@@ -3,19 +3,10 @@
 import fc from 'fast-check';
 import { FAMILY_BITS, type Family, type Network } from '../../lambdas/core/ip.js';
 import type { Listing, ZoneConfig } from '../../lambdas/core/listing.js';
+import { PROXY, SPAM, testZone } from '../support/zones.js';
 
-export const CFG: ZoneConfig = {
-  zone: 'bl.test',
-  lists: [
-    { name: 'spam', code: '127.0.0.2', txtTemplate: 'Listed in {list}: {reason} - see https://bl.test/lookup?ip={ip}' },
-    { name: 'proxy', code: '127.0.0.3', txtTemplate: '{reason}' },
-    { name: 'dul', code: '127.0.0.10', txtTemplate: 'Dynamic {ip} $ "q" \\ {code}' },
-  ],
-  ttl: 300,
-  negativeTtl: 60,
-  nameservers: ['ns1.example.net', 'ns2.example.net'],
-  hostmaster: 'hostmaster@bl.test',
-};
+/** The dul list's template has the characters rbldnsd and zone files escape. */
+export const CFG: ZoneConfig = testZone([SPAM, PROXY, { name: 'dul', code: '127.0.0.10', txtTemplate: 'Dynamic {ip} $ "q" \\ {code}' }]);
 
 /** Hot areas: [family, base, prefix of the area]. */
 const AREAS: Array<[Family, bigint, number]> = [

@@ -9,6 +9,7 @@ import { ZoneIndex } from '../../lambdas/core/zone-resolver.js';
 import { CFG as BASE_CFG, listingArb, listingSetArb } from './arbitraries.js';
 import type { ZoneConfig } from '../../lambdas/core/listing.js';
 import { probeAddresses } from '../support/probes.js';
+import { aOnlyList } from '../support/zones.js';
 
 const NOW = 1000;
 
@@ -50,7 +51,7 @@ function regionContext(CFG: ZoneConfig, listings: Listing[], region: Network) {
 }
 
 /** The first list ("spam") publishes A records only in Route 53. */
-const SPAM_A_ONLY: ZoneConfig = { ...BASE_CFG, lists: BASE_CFG.lists.map((l) => (l.name === 'spam' ? { ...l, route53Txt: false } : l)) };
+const SPAM_A_ONLY: ZoneConfig = aOnlyList(BASE_CFG, 'spam');
 
 describe.each([
   ['IPv4 answered through IPv6 too', { ...BASE_CFG, ipv4ViaIpv6: true }],

@@ -16,6 +16,7 @@ import { CFG, listingArb } from '../core/arbitraries.js';
 import { txtTemplateArb, txtTextArb } from '../core/rbldnsd-txt.js';
 import { startBind } from '../support/dns/bind.js';
 import { probeAddresses } from '../support/probes.js';
+import { aOnlyList } from '../support/zones.js';
 import { answerSet, digBatch } from '../support/dns/dig.js';
 import { checkRbldnsdFile, startRbldnsd } from '../support/dns/rbldnsd.js';
 
@@ -33,7 +34,7 @@ function sampleListings(): Listing[] {
 // rbldnsd mirrors answer IPv4-mapped and 6to4 names from their IPv4 data and every list's TXT text
 // whatever the zone's settings; the Route 53 zone (BIND here) does what ipv4ViaIpv6 and each list's
 // route53Txt say (semantics.zoneRecords). The rows cover the default, mirroring, and an A-only list.
-const A_ONLY_DUL: ZoneConfig = { ...CFG, lists: CFG.lists.map((l) => (l.name === 'dul' ? { ...l, route53Txt: false } : l)) };
+const A_ONLY_DUL: ZoneConfig = aOnlyList(CFG, 'dul');
 
 describe.each([
   ['IPv4 not answered through IPv6 (default)', CFG],

@@ -14,12 +14,11 @@ import { memorySource } from '../../lambdas/services/export-source.js';
 import { main } from '../../lambdas/mirror/cli.js';
 import { EXIT, exitCodeOf, mirrorPull, type PullOptions } from '../../lambdas/mirror/pull.js';
 import { HttpSource, S3Source } from '../../lambdas/mirror/sources.js';
-import { CFG as BASE_CFG } from '../core/arbitraries.js';
+import { CFG } from '../core/arbitraries.js';
 import { answerSet, digBatch, startRbldnsd } from '../support/dns/index.js';
 import { type HttpStub, startHttpStub } from './http-stub.js';
 import { BUCKET, getBytes, type S3StandIn, stableListings, startS3 } from './support.js';
 
-const CFG = { ...BASE_CFG, nameservers: ['ns1.example.net', 'ns2.example.net'] };
 const FOLDER = `rbldnsd/${CFG.zone}`;
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const extra = (i: number): Listing => ({

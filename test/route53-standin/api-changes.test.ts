@@ -1,26 +1,17 @@
 // ChangeResourceRecordSets rules through the real SDK: every InvalidChangeBatch message, InvalidInput
 // for malformed requests, atomicity, names and values.
 import { ListResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Route53StandIn } from '../../local/route53/index.js';
-import { batchMessages, rejection, rr, sdkClient, send, startStandIn } from './helpers.js';
+import { batchMessages, rejection, rr, send, standInSuite } from './helpers.js';
 
 let standIn: Route53StandIn;
 let client: Route53Client;
 let zone: string;
 const Z = 'bl.example.org.';
 
-beforeAll(async () => {
-  standIn = await startStandIn();
-  client = sdkClient(standIn.endpoint);
-});
-afterAll(async () => {
-  client.destroy();
-  await standIn.close();
-});
-beforeEach(async () => {
-  zone = await standIn.createZone('bl.example.org'); // a fresh zone per test
-});
+// A fresh zone per test.
+standInSuite({ zone: 'bl.example.org', zonePerTest: true }, (s) => ({ standIn, client, zone } = s));
 
 const contents = () => standIn.rrsets(zone).filter((r) => !(r.name === Z && (r.type === 'SOA' || r.type === 'NS')));
 

@@ -4,7 +4,7 @@
 // faults, 1 in N requests from a seed.
 import { ListHostedZonesCommand } from '@aws-sdk/client-route-53';
 import { describe, expect, it } from 'vitest';
-import { rejection, rr, sdkClient, send, withStandIn } from './helpers.js';
+import { rejection, rr, send, withStandInClient } from './helpers.js';
 
 const Z = 'bl.example.org.';
 const TIMEOUTS = { requestHandler: { requestTimeout: 300, throwOnRequestTimeout: true } };
@@ -18,9 +18,7 @@ describe('connection faults', () => {
     ['timeout-after', 'ETIMEDOUT', true],
   ] as const) {
     it(`${fault}: the SDK sees TimeoutError/${code}; the change is ${applied ? '' : 'not '}applied`, async () => {
-      await withStandIn({ faults: { holdMs: 3000 } }, async (s) => {
-        const client = sdkClient(s.endpoint, TIMEOUTS);
-        const zone = await s.createZone('bl.example.org');
+      await withStandInClient({ standIn: { faults: { holdMs: 3000 } }, client: TIMEOUTS, zone: 'bl.example.org' }, async ({ standIn: s, client, zone }) => {
         s.faults.failNext('ChangeResourceRecordSets', fault);
         const t0 = Date.now();
         const err = await rejection(send(client, zone, [rr('CREATE', `a.${Z}`, 'A', 60, ['127.0.0.2'])]));
@@ -34,19 +32,16 @@ describe('connection faults', () => {
         const again = send(client, zone, [rr('CREATE', `a.${Z}`, 'A', 60, ['127.0.0.2'])]);
         if (applied) expect((await rejection(again)).name).toBe('InvalidChangeBatch');
         else await again;
-        client.destroy();
       });
     });
   }
 
   it('a timeout fault without a client timeout drops the connection when the hold ends', async () => {
-    await withStandIn({ faults: { holdMs: 200 } }, async (s) => {
-      const client = sdkClient(s.endpoint);
+    await withStandInClient({ standIn: { faults: { holdMs: 200 } } }, async ({ standIn: s, client }) => {
       s.faults.failNext('ListHostedZones', 'timeout-before');
       const err = await rejection(client.send(new ListHostedZonesCommand({})));
       expect((err as unknown as { code: string }).code).toBe('ECONNRESET');
       await client.send(new ListHostedZonesCommand({}));
-      client.destroy();
     });
   });
 });
@@ -54,15 +49,13 @@ describe('connection faults', () => {
 describe('random faults', () => {
   const run = async (seed: number): Promise<string[]> => {
     const outcomes: string[] = [];
-    await withStandIn({ faults: { holdMs: 3000, random: { oneIn: 5, seed, kinds: ['reset-before', 'Throttling'] } } }, async (s) => {
-      const client = sdkClient(s.endpoint, TIMEOUTS);
+    await withStandInClient({ standIn: { faults: { holdMs: 3000, random: { oneIn: 5, seed, kinds: ['reset-before', 'Throttling'] } } }, client: TIMEOUTS }, async ({ standIn: s, client }) => {
       for (let i = 0; i < 60; i++) {
         outcomes.push(await client.send(new ListHostedZonesCommand({})).then(() => 'ok', (e: Error) => e.name));
       }
       const injected = s.faults.injected();
       expect(outcomes.filter((o) => o !== 'ok')).toHaveLength((injected['reset-before'] ?? 0) + (injected['Throttling'] ?? 0));
       expect(outcomes.filter((o) => o === 'TimeoutError')).toHaveLength(injected['reset-before'] ?? 0);
-      client.destroy();
     });
     return outcomes;
   };
@@ -79,16 +72,13 @@ describe('random faults', () => {
   });
 
   it('can be limited to some operations and started and stopped at run time', async () => {
-    await withStandIn({}, async (s) => {
-      const client = sdkClient(s.endpoint);
-      const zone = await s.createZone('bl.example.org');
+    await withStandInClient({ zone: 'bl.example.org' }, async ({ standIn: s, client, zone }) => {
       s.faults.random({ oneIn: 1, ops: ['ChangeResourceRecordSets'], kinds: ['ServiceUnavailable'] });
       await client.send(new ListHostedZonesCommand({}));
       expect((await rejection(send(client, zone, [rr('UPSERT', `a.${Z}`, 'A', 60, ['127.0.0.2'])]))).name).toBe('ServiceUnavailable');
       s.faults.random(undefined);
       await send(client, zone, [rr('UPSERT', `a.${Z}`, 'A', 60, ['127.0.0.2'])]);
       expect(s.faults.injected()).toEqual({ ServiceUnavailable: 1 });
-      client.destroy();
     });
   });
 });

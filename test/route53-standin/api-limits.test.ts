@@ -1,9 +1,9 @@
 // Per-request limits of ChangeResourceRecordSets (1,000 ResourceRecord elements, 32,000 Value
 // characters, UPSERT counting both twice) and the rrsets-per-zone quota.
 import type { Route53Client } from '@aws-sdk/client-route-53';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Route53StandIn } from '../../local/route53/index.js';
-import { batchMessages, rr, sdkClient, send, startStandIn } from './helpers.js';
+import { batchMessages, rr, send, standInSuite, withStandInClient } from './helpers.js';
 
 let standIn: Route53StandIn;
 let client: Route53Client;
@@ -12,17 +12,7 @@ const Z = 'bl.example.org.';
 const RECORDS = 'Number of records limit of 1000 exceeded.';
 const CHARACTERS = 'RDATA character limit of 32000 exceeded.';
 
-beforeAll(async () => {
-  standIn = await startStandIn();
-  client = sdkClient(standIn.endpoint);
-});
-afterAll(async () => {
-  client.destroy();
-  await standIn.close();
-});
-beforeEach(async () => {
-  zone = await standIn.createZone('bl.example.org');
-});
+standInSuite({ zone: 'bl.example.org', zonePerTest: true }, (s) => ({ standIn, client, zone } = s));
 
 /** n single-value A changes on distinct names. */
 const aChanges = (action: 'CREATE' | 'UPSERT', n: number, prefix: string) =>
@@ -101,19 +91,14 @@ describe('32,000 Value characters per request', () => {
 
 describe('rrsets per zone', () => {
   it('rejects a batch that would exceed the quota', async () => {
-    const small = await startStandIn({ maxRRSetsPerZone: 5 });
-    const c = sdkClient(small.endpoint);
-    try {
-      const id = await small.createZone('bl.example.org'); // SOA + NS = 2
+    // SOA + NS = 2 rrsets in the new zone.
+    await withStandInClient({ standIn: { maxRRSetsPerZone: 5 }, zone: 'bl.example.org' }, async ({ standIn: small, client: c, zone: id }) => {
       await send(c, id, aChanges('CREATE', 3, 'n'));
       const messages = await batchMessages(c, id, aChanges('CREATE', 1, 'm'));
       expect(messages).toEqual([`Exceeded limit MAX_RRSETS_BY_ZONE for zone: ${id}`]);
       // Replacing and deleting stay possible at the limit.
       await send(c, id, [rr('DELETE', `n0.${Z}`, 'A', 300, ['127.0.0.2']), rr('CREATE', `m0.${Z}`, 'A', 300, ['127.0.0.2'])]);
       expect(small.rrsets(id)).toHaveLength(5);
-    } finally {
-      c.destroy();
-      await small.close();
-    }
+    });
   });
 });

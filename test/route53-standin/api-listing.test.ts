@@ -5,9 +5,9 @@
 // characters before ".", although names come back written as "\052". The stand-in's option
 // wildcardOrder: 'escaped' sorts it as the written "\052" instead (after the digits).
 import { ListResourceRecordSetsCommand, type ResourceRecordSet, type Route53Client } from '@aws-sdk/client-route-53';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Route53StandIn } from '../../local/route53/index.js';
-import { rejection, rr, sdkClient, send, startStandIn } from './helpers.js';
+import { rejection, rr, send, standInSuite, withStandInClient } from './helpers.js';
 
 let standIn: Route53StandIn;
 let client: Route53Client;
@@ -46,16 +46,8 @@ async function fill(c: Route53Client, zoneId: string): Promise<void> {
   ]);
 }
 
-beforeAll(async () => {
-  standIn = await startStandIn();
-  client = sdkClient(standIn.endpoint);
-  zone = await standIn.createZone('bl.example.org');
-  await fill(client, zone);
-});
-afterAll(async () => {
-  client.destroy();
-  await standIn.close();
-});
+standInSuite({ zone: 'bl.example.org' }, (s) => ({ standIn, client, zone } = s));
+beforeAll(() => fill(client, zone));
 
 const pairs = (sets: ResourceRecordSet[] | undefined) => (sets ?? []).map((r) => [r.Name!, r.Type!] as [string, string]);
 
@@ -147,19 +139,13 @@ describe('ListResourceRecordSets', () => {
 
 describe("ListResourceRecordSets with wildcardOrder: 'escaped'", () => {
   it('sorts the wildcard as its written form \\052, after the digits (and starts from it in that order)', async () => {
-    const escaped = await startStandIn({ wildcardOrder: 'escaped' });
-    const c = sdkClient(escaped.endpoint);
-    try {
-      const id = await escaped.createZone('bl.example.org');
+    await withStandInClient({ standIn: { wildcardOrder: 'escaped' }, zone: 'bl.example.org' }, async ({ client: c, zone: id }) => {
       await fill(c, id);
       const all = await c.send(new ListResourceRecordSetsCommand({ HostedZoneId: id }));
       expect(pairs(all.ResourceRecordSets)).toEqual(EXPECTED_ESCAPED);
       const from = await c.send(new ListResourceRecordSetsCommand({ HostedZoneId: id, StartRecordName: `*.0.0.127.${Z}`, MaxItems: 3 }));
       expect(pairs(from.ResourceRecordSets)).toEqual(EXPECTED_ESCAPED.slice(5, 8));
       expect(from.NextRecordName).toBe(`a.0.0.127.${Z}`);
-    } finally {
-      c.destroy();
-      await escaped.close();
-    }
+    });
   });
 });

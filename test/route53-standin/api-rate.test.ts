@@ -3,7 +3,7 @@
 import { GetChangeCommand, ListHostedZonesCommand } from '@aws-sdk/client-route-53';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { rejection, rr, sdkClient, send, withStandIn } from './helpers.js';
+import { rejection, rr, send, withStandInClient } from './helpers.js';
 
 const Z = 'bl.example.org.';
 
@@ -12,8 +12,7 @@ const aChange = (i: number) => rr('UPSERT', `n${i}.${Z}`, 'A', 60, ['127.0.0.2']
 
 describe('request throttling (token bucket over all API calls)', () => {
   it('lets a burst through, then answers Throttling / Rate exceeded (HTTP 400)', async () => {
-    await withStandIn({ throttle: { burst: 5, ratePerSecond: 1 } }, async (s) => {
-      const client = sdkClient(s.endpoint);
+    await withStandInClient({ standIn: { throttle: { burst: 5, ratePerSecond: 1 } } }, async ({ standIn: s, client }) => {
       const results = await Promise.allSettled(Array.from({ length: 8 }, () => client.send(new ListHostedZonesCommand({}))));
       const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error & { $metadata: { httpStatusCode: number } });
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
@@ -25,42 +24,35 @@ describe('request throttling (token bucket over all API calls)', () => {
       }
       expect(s.stats().throttled).toBe(3);
       expect(s.stats().requests['ListHostedZones']).toBe(8);
-      client.destroy();
     });
   });
 
   it('is the default: 50 burst, then 10 a second', async () => {
-    await withStandIn({ throttle: undefined }, async (s) => {
-      const client = sdkClient(s.endpoint);
+    await withStandInClient({ standIn: { throttle: undefined } }, async ({ standIn: s, client }) => {
       const results = await Promise.allSettled(Array.from({ length: 55 }, () => client.send(new ListHostedZonesCommand({}))));
       const ok = results.filter((r) => r.status === 'fulfilled').length;
       expect(ok).toBeGreaterThanOrEqual(50);
       expect(ok).toBeLessThan(55);
       expect(s.stats().throttled).toBe(55 - ok);
-      client.destroy();
     });
   });
 
   it("is recovered from by the SDK's own retry", async () => {
     // One token, refilled every 40 ms: six concurrent calls cannot all pass at once. The SDK treats
     // Throttling as retryable and backs off; 5 attempts make a repeated collision negligible.
-    await withStandIn({ throttle: { burst: 1, ratePerSecond: 25 } }, async (s) => {
-      const client = sdkClient(s.endpoint, { maxAttempts: 5 });
+    await withStandInClient({ standIn: { throttle: { burst: 1, ratePerSecond: 25 } }, client: { maxAttempts: 5 } }, async ({ standIn: s, client }) => {
       const results = await Promise.all(Array.from({ length: 6 }, () => client.send(new ListHostedZonesCommand({}))));
       expect(results).toHaveLength(6);
       expect(Math.max(...results.map((r) => r.$metadata.attempts ?? 1))).toBeGreaterThan(1);
       expect(s.stats().throttled).toBeGreaterThanOrEqual(1);
       expect(s.stats().requests['ListHostedZones']).toBe(6 + s.stats().throttled);
-      client.destroy();
     });
   });
 });
 
 describe('change throughput (record changes per second)', () => {
   it('meters Change elements separately from requests', async () => {
-    await withStandIn({ changeThroughput: { burst: 10, ratePerSecond: 5 } }, async (s) => {
-      const client = sdkClient(s.endpoint);
-      const zone = await s.createZone('bl.example.org');
+    await withStandInClient({ standIn: { changeThroughput: { burst: 10, ratePerSecond: 5 } }, zone: 'bl.example.org' }, async ({ standIn: s, client, zone }) => {
       await send(client, zone, Array.from({ length: 6 }, (_, i) => aChange(i)));
       const err = await rejection(send(client, zone, Array.from({ length: 6 }, (_, i) => aChange(i + 10))));
       expect(err.name).toBe('Throttling');
@@ -76,16 +68,13 @@ describe('change throughput (record changes per second)', () => {
       await send(client, zone, Array.from({ length: 20 }, (_, i) => aChange(i + 100)));
       expect((await rejection(send(client, zone, [aChange(999)]))).name).toBe('Throttling');
       expect(s.stats().recordChanges).toBe(28);
-      client.destroy();
     });
   });
 });
 
 describe('PriorRequestNotComplete', () => {
   it('rejects a second change on the same zone within the window, not on other zones', async () => {
-    await withStandIn({ priorRequestWindowMs: 400 }, async (s) => {
-      const client = sdkClient(s.endpoint);
-      const zone = await s.createZone('bl.example.org');
+    await withStandInClient({ standIn: { priorRequestWindowMs: 400 }, zone: 'bl.example.org' }, async ({ standIn: s, client, zone }) => {
       const other = await s.createZone('other.example.org');
       await send(client, zone, [aChange(1)]);
       const err = await rejection(send(client, zone, [aChange(2)]));
@@ -96,16 +85,13 @@ describe('PriorRequestNotComplete', () => {
       await sleep(450);
       await send(client, zone, [aChange(2)]);
       expect(s.rrsets(zone).filter((r) => r.type === 'A')).toHaveLength(2);
-      client.destroy();
     });
   });
 });
 
 describe('fault injection', () => {
   it('fails the next N calls of an operation with the chosen error', async () => {
-    await withStandIn({}, async (s) => {
-      const client = sdkClient(s.endpoint);
-      const zone = await s.createZone('bl.example.org');
+    await withStandInClient({ zone: 'bl.example.org' }, async ({ standIn: s, client, zone }) => {
       s.faults.failNext('ChangeResourceRecordSets', 'Throttling', 2);
       s.faults.failNext('ChangeResourceRecordSets', 'InvalidChangeBatch');
       expect((await rejection(send(client, zone, [aChange(1)]))).name).toBe('Throttling');
@@ -127,30 +113,24 @@ describe('fault injection', () => {
       s.faults.failNext('ListHostedZones', 'Throttling', 5);
       s.faults.clear();
       await client.send(new ListHostedZonesCommand({}));
-      client.destroy();
     });
   });
 
   it('lets the SDK retry through transient faults', async () => {
-    await withStandIn({}, async (s) => {
-      const client = sdkClient(s.endpoint, { maxAttempts: 3 });
-      const zone = await s.createZone('bl.example.org');
+    await withStandInClient({ client: { maxAttempts: 3 }, zone: 'bl.example.org' }, async ({ standIn: s, client, zone }) => {
       s.faults.failNext('ChangeResourceRecordSets', 'ServiceUnavailable', 1);
       s.faults.failNext('ChangeResourceRecordSets', 'PriorRequestNotComplete', 1);
       const out = await send(client, zone, [aChange(1)]);
       expect(out.$metadata.attempts).toBe(3);
       expect(s.stats().requests['ChangeResourceRecordSets']).toBe(3);
       expect(s.stats().changesApplied).toBe(1);
-      client.destroy();
     });
   });
 });
 
 describe('GetChange', () => {
   it('is PENDING until insyncAfterMs has passed, then INSYNC', async () => {
-    await withStandIn({ insyncAfterMs: 400 }, async (s) => {
-      const client = sdkClient(s.endpoint);
-      const zone = await s.createZone('bl.example.org');
+    await withStandInClient({ standIn: { insyncAfterMs: 400 }, zone: 'bl.example.org' }, async ({ standIn: s, client, zone }) => {
       const out = await send(client, zone, [aChange(1)], 'pending test');
       expect(out.ChangeInfo?.Status).toBe('PENDING');
       const id = out.ChangeInfo!.Id!;
@@ -160,19 +140,15 @@ describe('GetChange', () => {
       await sleep(450);
       const late = await client.send(new GetChangeCommand({ Id: id.replace('/change/', '') }));
       expect(late.ChangeInfo?.Status).toBe('INSYNC');
-      client.destroy();
     });
   });
 
   it('with the default 0, the submit says PENDING and the first GetChange INSYNC', async () => {
-    await withStandIn({}, async (s) => {
-      const client = sdkClient(s.endpoint);
-      const zone = await s.createZone('bl.example.org');
+    await withStandInClient({ zone: 'bl.example.org' }, async ({ standIn: s, client, zone }) => {
       const out = await send(client, zone, [aChange(1)]);
       expect(out.ChangeInfo?.Status).toBe('PENDING');
       expect((await client.send(new GetChangeCommand({ Id: out.ChangeInfo!.Id! }))).ChangeInfo?.Status).toBe('INSYNC');
       expect(s.stats().requests).toEqual({ ChangeResourceRecordSets: 1, GetChange: 1 });
-      client.destroy();
     });
   });
 });

@@ -9,21 +9,14 @@ import {
   ListResourceRecordSetsCommand,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Route53StandIn } from '../../local/route53/index.js';
-import { rejection, rr, sdkClient, send, startStandIn } from './helpers.js';
+import { rejection, rr, send, standInSuite } from './helpers.js';
 
 let standIn: Route53StandIn;
 let client: Route53Client;
 
-beforeAll(async () => {
-  standIn = await startStandIn();
-  client = sdkClient(standIn.endpoint);
-});
-afterAll(async () => {
-  client.destroy();
-  await standIn.close();
-});
+standInSuite({}, (s) => ({ standIn, client } = s));
 
 describe('CreateHostedZone / GetHostedZone', () => {
   it('creates a zone with SOA and NS at the apex, in the shapes the SDK parses', async () => {

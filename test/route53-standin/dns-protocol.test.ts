@@ -2,10 +2,10 @@
 // question echo, and robustness against malformed packets.
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Route53StandIn } from '../../local/route53/index.js';
 import { decodeReply, dnsPacket, query, queryMessage, type Reply, tcpExchange, udpExchange } from './dns-client.js';
-import { rr, sdkClient, send, startStandIn } from './helpers.js';
+import { rr, send, standInSuite } from './helpers.js';
 
 const Z = 'bl.example.org.';
 let standIn: Route53StandIn;
@@ -13,20 +13,16 @@ let client: Route53Client;
 let port: number;
 const BIG_VALUES = Array.from({ length: 12 }, (_, i) => `"${String.fromCharCode(97 + i).repeat(100)}"`); // ~1.3 KB of TXT
 
+let zone: string;
+
+standInSuite({ zone: 'bl.example.org' }, (s) => ({ standIn, client, zone } = s));
 beforeAll(async () => {
-  standIn = await startStandIn();
-  client = sdkClient(standIn.endpoint);
   port = standIn.dnsPort;
-  const zone = await standIn.createZone('bl.example.org');
   await send(client, zone, [
     rr('CREATE', `*.2.0.192.${Z}`, 'A', 300, ['127.0.0.2']),
     rr('CREATE', `*.2.0.192.${Z}`, 'TXT', 300, ['"listed" "second"']),
     rr('CREATE', `big.${Z}`, 'TXT', 300, BIG_VALUES),
   ]);
-});
-afterAll(async () => {
-  client.destroy();
-  await standIn.close();
 });
 
 const opt = (p: Reply) => p.additionals.find((a) => a.type === 'OPT');

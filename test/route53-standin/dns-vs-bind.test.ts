@@ -7,7 +7,7 @@ import type { Route53StandIn } from '../../local/route53/index.js';
 import { type BindServer, startBind } from './bind.js';
 import { digBatch, type DigReply } from './dig.js';
 import { query } from './dns-client.js';
-import { rr, sdkClient, send, startStandIn } from './helpers.js';
+import { rr, send, standInSuite } from './helpers.js';
 
 const Z = 'bl.example.org.';
 let standIn: Route53StandIn;
@@ -15,10 +15,8 @@ let client: Route53Client;
 let bind: BindServer;
 let zone: string;
 
+standInSuite({ zone: 'bl.example.org' }, (s) => ({ standIn, client, zone } = s));
 beforeAll(async () => {
-  standIn = await startStandIn();
-  client = sdkClient(standIn.endpoint);
-  zone = await standIn.createZone('bl.example.org');
   const soa = standIn.rrsets(zone).find((r) => r.type === 'SOA')!.values[0]!;
   await send(client, zone, [
     // SOA minimum 300 < SOA TTL 900: negative answers must carry TTL 300.
@@ -52,8 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  client.destroy();
-  await Promise.all([standIn?.close(), bind?.stop()]);
+  await bind?.stop();
 });
 
 const QUERIES = [

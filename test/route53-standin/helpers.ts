@@ -1,7 +1,8 @@
-// Shared pieces for the stand-in tests: the real SDK client pointed at the stand-in, and small
-// builders for change batches.
+// Shared pieces for the stand-in tests: the real SDK client pointed at the stand-in, the set-up and
+// tear-down every file needs (standInSuite for a file or describe block, withStandInClient for one
+// test), and small builders for change batches.
 import { type Change, ChangeResourceRecordSetsCommand, Route53Client, type Route53ClientConfig } from '@aws-sdk/client-route-53';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { invalidChangeBatchMessages } from '../../local/route53/errors.js';
 import { type Route53StandIn, type Route53StandInOptions, startRoute53StandIn } from '../../local/route53/index.js';
 
@@ -66,4 +67,59 @@ export async function withStandIn(opts: Route53StandInOptions, body: (s: Route53
   } finally {
     await s.close();
   }
+}
+
+export interface StandInOptions {
+  /** Options of the stand-in (throttling is off unless given). */
+  readonly standIn?: Route53StandInOptions;
+  /** Extra SDK client configuration (timeouts, retries). */
+  readonly client?: Partial<Route53ClientConfig>;
+  /** A hosted zone to create, e.g. "bl.example.org"; its id is `zone`. */
+  readonly zone?: string;
+}
+
+export interface StandInSession {
+  readonly standIn: Route53StandIn;
+  readonly client: Route53Client;
+  /** The id of the zone created for it ('' when no zone was asked for). */
+  readonly zone: string;
+}
+
+/**
+ * One stand-in and SDK client for the tests of a file (or of the describe block it is called in):
+ * started before them, closed after them. With `zone` the zone is created once, or before every
+ * test with `zonePerTest`. `bind` receives the session whenever it is (re)made, so a file keeps
+ * its own `standIn`, `client` and `zone` variables:
+ *   standInSuite({ zone: 'bl.example.org' }, (s) => ({ standIn, client, zone } = s));
+ */
+export function standInSuite(opts: StandInOptions & { readonly zonePerTest?: boolean }, bind: (s: StandInSession) => void): void {
+  let session: { standIn: Route53StandIn; client: Route53Client; zone: string } | undefined;
+  beforeAll(async () => {
+    const standIn = await startStandIn(opts.standIn);
+    session = { standIn, client: sdkClient(standIn.endpoint, opts.client), zone: '' };
+    if (opts.zone && !opts.zonePerTest) session.zone = await standIn.createZone(opts.zone);
+    bind(session);
+  });
+  afterAll(async () => {
+    session?.client.destroy();
+    await session?.standIn.close();
+  });
+  if (opts.zone && opts.zonePerTest) {
+    beforeEach(async () => {
+      session!.zone = await session!.standIn.createZone(opts.zone!);
+      bind(session!);
+    });
+  }
+}
+
+/** Runs `body` against a fresh stand-in and SDK client (and zone, if asked), all closed afterwards whatever happens. */
+export async function withStandInClient(opts: StandInOptions, body: (s: StandInSession) => Promise<void>): Promise<void> {
+  await withStandIn(opts.standIn ?? {}, async (standIn) => {
+    const client = sdkClient(standIn.endpoint, opts.client);
+    try {
+      await body({ standIn, client, zone: opts.zone ? await standIn.createZone(opts.zone) : '' });
+    } finally {
+      client.destroy();
+    }
+  });
 }

@@ -4,13 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { Route53Quota } from '../../lambdas/adapters/route53-quota.js';
 import { ROUTE53_CLIENT_CONFIG } from '../../lambdas/adapters/route53-zone.js';
 import { QUOTA_METRIC, quotaMetrics, usedPercent } from '../../lambdas/services/quota-metric.js';
-import { rejection, sdkClient, withStandIn } from './helpers.js';
+import { rejection, withStandInClient } from './helpers.js';
 
 describe('Route53Quota', () => {
   it('reads count and limit, retries throttling and a dropped connection, not an unknown zone', async () => {
-    await withStandIn({ maxRRSetsPerZone: 123 }, async (s) => {
-      const client = sdkClient(s.endpoint, { ...ROUTE53_CLIENT_CONFIG, requestHandler: { ...ROUTE53_CLIENT_CONFIG.requestHandler, requestTimeout: 500 } });
-      const zone = await s.createZone('bl.example.org');
+    await withStandInClient({ standIn: { maxRRSetsPerZone: 123 }, client: { ...ROUTE53_CLIENT_CONFIG, requestHandler: { ...ROUTE53_CLIENT_CONFIG.requestHandler, requestTimeout: 500 } }, zone: 'bl.example.org' }, async ({ standIn: s, client, zone }) => {
       const quota = new Route53Quota(client, zone);
       expect(await quota.read()).toEqual({ count: 2, limit: 123 });
       s.faults.failNext('GetHostedZoneLimit', 'Throttling', 2);
@@ -24,7 +22,6 @@ describe('Route53Quota', () => {
       s.faults.failNext('GetHostedZoneLimit', 'Throttling', 50);
       const late = await rejection(quota.read({ deadline: Date.now() + 300 }));
       expect(late.name).toBe('Throttling');
-      client.destroy();
     });
   });
 });

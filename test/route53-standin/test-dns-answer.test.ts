@@ -3,10 +3,10 @@
 // to what the stand-in's DNS server says for the same name and type, and the account's request
 // bucket shared with every other operation.
 import { ListHostedZonesCommand, type Route53Client, TestDNSAnswerCommand } from '@aws-sdk/client-route-53';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Route53StandIn } from '../../local/route53/index.js';
 import { query } from './dns-client.js';
-import { rejection, rr, sdkClient, send, startStandIn } from './helpers.js';
+import { rejection, rr, send, standInSuite, withStandInClient } from './helpers.js';
 
 const Z = 'bl.example.org';
 const TXT = '"Listed in spam: \\"quoted\\" reason"';
@@ -18,10 +18,8 @@ describe('TestDNSAnswer', () => {
   const ask = (name: string, type: string) =>
     client.send(new TestDNSAnswerCommand({ HostedZoneId: zoneId, RecordName: name, RecordType: type as never }));
 
+  standInSuite({ zone: Z }, (x) => ({ standIn: s, client, zone: zoneId } = x));
   beforeAll(async () => {
-    s = await startStandIn();
-    client = sdkClient(s.endpoint);
-    zoneId = await s.createZone(Z);
     await send(client, zoneId, [
       // A listed host.
       rr('CREATE', `2.0.0.127.${Z}`, 'A', 300, ['127.0.0.2', '127.0.0.3']),
@@ -33,10 +31,6 @@ describe('TestDNSAnswer', () => {
       rr('CREATE', `*.0.203.${Z}`, 'A', 300, ['127.0.0.2']),
       rr('CREATE', `5.9.0.203.${Z}`, 'A', 300, ['127.0.0.2']),
     ]);
-  });
-  afterAll(async () => {
-    client.destroy();
-    await s.close();
   });
 
   it('answers a listed name: A codes and TXT texts, with the documented response fields', async () => {
@@ -145,10 +139,7 @@ describe('TestDNSAnswer', () => {
 
 describe('TestDNSAnswer throttling', () => {
   it("draws from the account's one request bucket, shared with every other operation", async () => {
-    const s = await startStandIn({ throttle: { burst: 4, ratePerSecond: 0.001 } });
-    try {
-      const client = sdkClient(s.endpoint);
-      const zoneId = await s.createZone(Z);
+    await withStandInClient({ standIn: { throttle: { burst: 4, ratePerSecond: 0.001 } }, zone: Z }, async ({ standIn: s, client, zone: zoneId }) => {
       const ask = () => client.send(new TestDNSAnswerCommand({ HostedZoneId: zoneId, RecordName: `1.0.0.127.${Z}`, RecordType: 'A' }));
       await client.send(new ListHostedZonesCommand({}));
       await ask();
@@ -162,9 +153,6 @@ describe('TestDNSAnswer throttling', () => {
       expect((await rejection(client.send(new ListHostedZonesCommand({})))).name).toBe('Throttling');
       expect(s.stats().requests['TestDNSAnswer']).toBe(3);
       expect(s.stats().throttled).toBe(2);
-      client.destroy();
-    } finally {
-      await s.close();
-    }
+    });
   });
 });

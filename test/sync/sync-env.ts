@@ -22,6 +22,7 @@ import { createStreamSyncHandler } from '../../lambdas/handlers/stream-sync.js';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
 import { createStreamPoller, type StreamPoller } from '../../local/dynamodb/stream-poller.js';
 import { startRoute53StandIn, type Route53StandIn, type Route53StandInOptions } from '../../local/route53/index.js';
+import { testZone } from '../support/zones.js';
 
 export interface SyncEnv {
   cfg: ZoneConfig;
@@ -48,17 +49,13 @@ export interface SyncEnv {
   stop(): Promise<void>;
 }
 
-export const SYNC_CFG: ZoneConfig = {
-  zone: 'bl.test',
-  lists: [
+export const SYNC_CFG: ZoneConfig = testZone(
+  [
     { name: 'spam', code: '127.0.0.2', txtTemplate: 'Listed in {list}: {reason} ({ip})' },
     { name: 'proxy', code: '127.0.0.3', txtTemplate: 'proxy {reason}' },
   ],
-  ttl: 300,
-  negativeTtl: 60,
-  nameservers: ['ns1.example.net'], // outside the zone: an in-zone one is refused (no glue; issue 11.5)
-  hostmaster: 'hostmaster@bl.test',
-};
+  { nameservers: ['ns1.example.net'] },
+);
 
 /** A listing of `net` in `list` for the sync tests. */
 export const L = (list: string, net: string, extra: Partial<Listing> = {}): Listing => ({
