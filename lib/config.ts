@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration, aws_events as events, RemovalPolicy } from 'aws-cdk-lib';
 import type { ListDef } from '../lambdas/core/listing.js';
-import type { DnsblPublisherProps } from './dnsbl-publisher.js';
+import type { DnsblPublisherProps, PublicPortalOptions } from './dnsbl-publisher.js';
 
 export const CONTEXT = {
   zoneName: 'dnsbl:zoneName',
@@ -41,7 +41,7 @@ export interface DnsblAppConfig {
 const FILE_KEYS = new Set([
   'zoneName', 'hostedZoneId', 'alarmEmail', 'lists', 'ttl', 'negativeTtl', 'ipv4ViaIpv6', 'nameservers', 'hostmaster',
   'reconcileSchedule', 'reconcileMaxAgeMinutes', 'reconcileReadShare', 'quotaSchedule', 'exportSchedule', 'sweeperSchedule', 'canarySchedule', 'canaryMaxCalls', 'apiThrottle', 'removalPolicy', 'exportPrefix',
-  'mirrorAccountIds', 'exportDomain', 'exportWebAclArn', 'apiWebAclArn', 'stackName',
+  'mirrorAccountIds', 'exportDomain', 'exportWebAclArn', 'apiWebAclArn', 'stackName', 'lookupUrl', 'publicPortal',
 ]);
 
 /** What a deploy without a configured zone says (bin/app.ts prints it and exits 1). */
@@ -94,6 +94,8 @@ export function loadAppConfig(get: Get, readFile: (file: string) => string = (f)
     ...defined('exportDomain', optExportDomain(pick('exportDomain'))),
     ...defined('exportWebAclArn', optString(pick('exportWebAclArn'), 'exportWebAclArn')),
     ...defined('apiWebAclArn', optString(pick('apiWebAclArn'), 'apiWebAclArn')),
+    ...defined('lookupUrl', optString(pick('lookupUrl'), 'lookupUrl')),
+    ...defined('publicPortal', optPublicPortal(pick('publicPortal'))),
   };
   const stackName =
     optString(pick('stackName', CONTEXT.stackName), 'stackName') ?? `Dnsbl-${zoneName.toLowerCase().replace(/\.$/, '').replace(/[^a-z0-9-]/g, '-')}`;
@@ -231,4 +233,22 @@ function optExportDomain(v: unknown): { domainName: string; certificateArn: stri
     throw new ConfigError('exportDomain must be {"domainName": string, "certificateArn": string}');
   }
   return { domainName: d.domainName, certificateArn: d.certificateArn };
+}
+
+/** `publicPortal`: {"mailFrom": "DNSBL <delist@bl.example.org>", "sesIdentity"?, "sesConfigurationSet"?, "baseUrl"?, "wafRequestsPer5Minutes"?}. */
+function optPublicPortal(v: unknown): PublicPortalOptions | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError('publicPortal must be an object like {"mailFrom": "DNSBL <delist@bl.example.org>"}');
+  const { mailFrom, sesIdentity, sesConfigurationSet, baseUrl, wafRequestsPer5Minutes, ...rest } = v as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new ConfigError(`publicPortal: unknown key(s) ${unknown.join(', ')}`);
+  const from = optString(mailFrom, 'publicPortal.mailFrom');
+  if (from === undefined) throw new ConfigError('publicPortal.mailFrom is required: the SES identity mails are sent as, e.g. "DNSBL <delist@bl.example.org>"');
+  return {
+    mailFrom: from,
+    ...defined('sesIdentity', optString(sesIdentity, 'publicPortal.sesIdentity')),
+    ...defined('sesConfigurationSet', optString(sesConfigurationSet, 'publicPortal.sesConfigurationSet')),
+    ...defined('baseUrl', optString(baseUrl, 'publicPortal.baseUrl')),
+    ...defined('wafRequestsPer5Minutes', optInt(wafRequestsPer5Minutes, 'publicPortal.wafRequestsPer5Minutes')),
+  };
 }

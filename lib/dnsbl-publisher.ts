@@ -56,6 +56,7 @@ import { AlarmTopic, PublisherMonitoring } from './monitoring.js';
 import { type ApiThrottle, OperatorApi } from './operator-api.js';
 import { allow, indexArn, JOURNAL_RW, normalizeZoneName } from './publisher-parts.js';
 import { PublisherStorage } from './publisher-storage.js';
+import { PublicPortal, type PublicPortalProps } from './public-portal.js';
 import { allowOperatorReconcile, ReconcileWorkflow } from './reconcile-workflow.js';
 import { CANARY_FUNCTION_ID, type FunctionSpec, ZoneCanary } from './zone-canary.js';
 import { ZoneQuota } from './zone-quota.js';
@@ -82,6 +83,9 @@ export function defaultLists(zoneName: string): ListDef[] {
 export function exportFolder(exportPrefix: string, zoneName: string): string {
   return `${exportPrefix}/${zoneName}/`;
 }
+
+/** What the operator chooses of the public side (the rest is the publisher's). */
+export type PublicPortalOptions = Pick<PublicPortalProps, 'mailFrom' | 'sesIdentity' | 'sesConfigurationSet' | 'baseUrl' | 'throttle' | 'wafRequestsPer5Minutes'>;
 
 export interface DnsblPublisherProps {
   /** Zone apex, lower case without trailing dot, e.g. "bl.example.org". */
@@ -156,11 +160,17 @@ export interface DnsblPublisherProps {
   /** How long S3/CloudFront access logs are kept. @default 365 days */
   readonly accessLogRetention?: Duration;
   /**
-   * Extension point for the public sender endpoints (a later issue): when true the construct will
-   * add unauthenticated, separately throttled lookup routes. Not built yet.
-   * @default false
+   * The public side for listed senders (lib/public-portal.ts): the look-up page and JSON and
+   * self-service delisting, on an API of its own without IAM, throttled, behind a WAF rate rule per
+   * client, mailing through SES as `mailFrom`. Off unless given.
    */
-  readonly publicApi?: boolean;
+  readonly publicPortal?: PublicPortalOptions;
+  /**
+   * The look-up page's address for TXT templates' `{lookupUrl}` ("{ip}" stands for the address), e.g.
+   * "https://bl.example.org/lookup?ip={ip}" (the stack's PublicPortalUrl output + "lookup?ip={ip}",
+   * or your own domain in front of it).
+   */
+  readonly lookupUrl?: string;
 }
 
 /** Where the handler entry files live (lambdas/handlers next to lib/). */
@@ -211,6 +221,8 @@ export class DnsblPublisher extends Construct {
   readonly exportDistribution: ExportDistribution;
   readonly zoneSync: ZoneSync;
   readonly operatorApi: OperatorApi;
+  /** The public side (lib/public-portal.ts), when `publicPortal` is given. */
+  readonly publicPortal?: PublicPortal;
   readonly monitoring: PublisherMonitoring;
   /** The hosted zone's name servers (tokens: known at deploy time). */
   readonly nameServers: string[];
@@ -230,9 +242,6 @@ export class DnsblPublisher extends Construct {
     // S3 server access logs are delivered under a bucket policy (logging.s3.amazonaws.com) rather than
     // the legacy LogDeliveryWrite ACL, whatever the app's feature flags say (scoped to this construct).
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
-    if (props.publicApi) {
-      throw new Error('publicApi: the public sender endpoints are not implemented yet (planned in a later issue); leave it false');
-    }
     const stack = Stack.of(this);
     const zoneName = normalizeZoneName(props.zoneName);
     this.zoneName = zoneName;
@@ -251,6 +260,11 @@ export class DnsblPublisher extends Construct {
     // ---------------------------------------------------------------- zone config (checked first)
     const lists = (props.lists ?? defaultLists(zoneName)).map((l) => ({
       name: l.name, code: l.code, txtTemplate: l.txtTemplate, ...(l.route53Txt === undefined ? {} : { route53Txt: l.route53Txt }),
+      // The portal's per-list policy (core/delist-policy.ts) travels in the zone configuration too.
+      ...(l.selfDelist === undefined ? {} : { selfDelist: l.selfDelist }),
+      ...(l.selfDelistLimit === undefined ? {} : { selfDelistLimit: l.selfDelistLimit }),
+      ...(l.selfDelistDnsProof === undefined ? {} : { selfDelistDnsProof: l.selfDelistDnsProof }),
+      ...(l.automatedSources === undefined ? {} : { automatedSources: l.automatedSources }),
     }));
     const baseConfig = {
       zone: zoneName,
@@ -259,6 +273,7 @@ export class DnsblPublisher extends Construct {
       negativeTtl: props.negativeTtl ?? DEFAULT_NEGATIVE_TTL,
       ipv4ViaIpv6: props.ipv4ViaIpv6 ?? false,
       hostmaster: props.hostmaster ?? `hostmaster@${zoneName}`,
+      ...(props.lookupUrl === undefined ? {} : { lookupUrl: props.lookupUrl }),
     };
     const validate = (cfg: ZoneConfig) => {
       try {
@@ -439,8 +454,20 @@ export class DnsblPublisher extends Construct {
     this.api = this.operatorApi.api;
 
     // ---------------------------------------------------------------- public side
-    // The public sender endpoints (lib/public-portal.ts) are composed here: a part of their own,
-    // created in its own scope (no deployed resources to keep), alarming to this.alarmTopic.
+    // The public sender endpoints (lib/public-portal.ts): a part of their own, created in its own
+    // scope (no deployed resources to keep).
+    if (props.publicPortal) {
+      this.publicPortal = new PublicPortal(this, 'PublicPortal', {
+        zoneName,
+        listingsTable: this.listingsTable,
+        journalTable: this.journalTable,
+        logRetention: this.logRetention,
+        removalPolicy: this.removalPolicy,
+        makeFunction,
+        acknowledge,
+        ...props.publicPortal,
+      });
+    }
 
     // ---------------------------------------------------------------- reconcile workflow and schedules
     // Reconcile runs as a Step Functions workflow over slices of the zone (lib/reconcile-workflow.ts).

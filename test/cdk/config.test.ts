@@ -120,9 +120,9 @@ describe('DnsblPublisher validation', () => {
     expect(build({ 'dnsbl:zoneName': 'not a zone' })).toThrow(/not a lower-case zone name/);
   });
 
-  it('keeps public sender endpoints as an extension point only', () => {
+  it('refuses a public portal without a mail sender it can use', () => {
     const stack = new Stack(new App({ context: NO_BUNDLING }), 'S');
-    expect(() => new DnsblPublisher(stack, 'D', { zoneName: ZONE, publicApi: true })).toThrow(/not implemented yet/);
+    expect(() => new DnsblPublisher(stack, 'D', { zoneName: ZONE, publicPortal: { mailFrom: 'nobody' } })).toThrow(/publicPortal\.mailFrom "nobody" is not an address/);
   });
 
   it('refuses name servers inside the zone (no glue in the zone) with the reason and what to use instead', () => {
