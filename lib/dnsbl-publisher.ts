@@ -510,6 +510,7 @@ export class DnsblPublisher extends Construct {
       alarms: this.alarms,
       streamSyncFunction: this.streamSyncFunction,
       reconcileFunction: this.reconcileFunction,
+      reconcileStateMachine: this.reconcileWorkflow.stateMachine,
       sweeperFunction: this.sweeperFunction,
       exportFunction: this.exportFunction,
       apiFunction: this.apiFunction,

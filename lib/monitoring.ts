@@ -3,6 +3,7 @@
 // alarms on the zone sync, export, sweeper and API plus the dashboard (PublisherMonitoring, created
 // last: it watches every function). (Resources in the publisher's scope: see lib/publisher-parts.ts.)
 import {
+  type aws_stepfunctions as sfn,
   Aws,
   Duration,
   RemovalPolicy,
@@ -79,6 +80,8 @@ export interface PublisherMonitoringProps {
   readonly alarms: cw.Alarm[];
   readonly streamSyncFunction: lambda.Function;
   readonly reconcileFunction: lambda.Function;
+  /** The reconcile pass's workflow: its failed, timed-out and aborted executions are what alarm. */
+  readonly reconcileStateMachine: sfn.IStateMachine;
   readonly sweeperFunction: lambda.Function;
   readonly exportFunction: lambda.Function;
   readonly apiFunction: lambda.Function;
@@ -122,7 +125,19 @@ export class PublisherMonitoring extends Construct {
     alarm('DriftAlarm', 'reconcile found the Route 53 zone out of step with the table', drift, 0);
     alarm('ExportErrorsAlarm', 'the export to S3 fails', errors(props.exportFunction), 0);
     alarm('ApiServerErrorsAlarm', 'the operator API answers 5xx', api5xx, 0);
-    alarm('ReconcileErrorsAlarm', 'the reconcile function fails', errors(props.reconcileFunction), 0);
+    // A pass that failed, timed out or was aborted, not a function error: a slice that finds the zone
+    // lock held throws and is retried by the workflow (SLICE_RETRY), which is not a failure.
+    const failedPasses = new cw.MathExpression({
+      expression: 'failed + timedOut + aborted',
+      usingMetrics: {
+        failed: props.reconcileStateMachine.metricFailed({ period, statistic: cw.Stats.SUM }),
+        timedOut: props.reconcileStateMachine.metricTimedOut({ period, statistic: cw.Stats.SUM }),
+        aborted: props.reconcileStateMachine.metricAborted({ period, statistic: cw.Stats.SUM }),
+      },
+      period,
+      label: 'failed reconcile passes',
+    });
+    alarm('ReconcileErrorsAlarm', 'a reconcile pass failed, timed out or was aborted', failedPasses, 0);
     alarm('SweeperErrorsAlarm', 'the sweeper fails (expired listings stay listed)', errors(props.sweeperFunction), 0);
 
     const dashboard = new cw.Dashboard(scope, 'Dashboard', { defaultInterval: Duration.hours(6) });

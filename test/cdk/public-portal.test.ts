@@ -86,4 +86,16 @@ describe('DnsblStack with the public portal', () => {
     expect(cfg.lists[0]).toMatchObject({ selfDelist: 'auto', selfDelistLimit: { count: 2, days: 30 }, automatedSources: ['trap:'] });
     expect(cfg.lists[0].txtTemplate).toBe(`Listed in {list}: {reason} - see https://${ZONE}/lookup?ip={ip}`);
   });
+
+  it('alarms on failed, timed-out or aborted reconcile passes, not on the slice retries a busy lock causes', () => {
+    const alarm = resourcesOfType(s.json, 'AWS::CloudWatch::Alarm').find(([id]) => id.includes('ReconcileErrorsAlarm'))![1];
+    const metrics = alarm.Properties!.Metrics as Array<{ Id: string; Expression?: string; MetricStat?: { Metric: { MetricName: string; Namespace: string; Dimensions: unknown } } }>;
+    expect(metrics.find((m) => m.Expression)!.Expression).toBe('failed + timedOut + aborted');
+    const stats = metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat!.Metric);
+    expect(stats.map((m) => m.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const m of stats) {
+      expect(m.Namespace).toBe('AWS/States');
+      expect(JSON.stringify(m.Dimensions)).toContain(logicalId(s.stack.publisher.reconcileWorkflow.stateMachine));
+    }
+  });
 });
