@@ -62,12 +62,25 @@ import { createPublicHandler } from '../lambdas/handlers/public.js';
 import { DelistService } from '../lambdas/public/delist-service.js';
 import type { ClientLimiter } from '../lambdas/public/rate-limit.js';
 import { type SmtpOutbox, startSmtpOutbox } from './smtp-outbox.js';
+import type { ApiDeps } from '../lambdas/api/deps.js';
+import { EvidenceStore, lastOperatorDelisting } from '../lambdas/adapters/evidence-store.js';
+import { ProtectedSet } from '../lambdas/core/protected-set.js';
+import { apiListingWriter, EvidenceIntake, isAutomationActor } from '../lambdas/evidence/intake.js';
 
 export const DEFAULT_CONFIG: ZoneConfig = {
   zone: 'bl.example.org',
   lists: [
     // {lookupUrl}: the local public page unless the configuration says otherwise (see startLocalStack).
-    { name: 'spam', code: '127.0.0.2', txtTemplate: 'Listed in {list}: {reason} - see {lookupUrl}', selfDelist: 'auto' },
+    {
+      name: 'spam',
+      code: '127.0.0.2',
+      txtTemplate: 'Listed in {list}: {reason} - see {lookupUrl}',
+      selfDelist: 'auto',
+      // Evidence (POST /v1/evidence): one spam-trap hit, or three abuse reports from two reporters
+      // in a day, lists an address for a week after its last evidence.
+      automatedSources: ['evidence:'],
+      evidence: { kinds: { spamtrap: { weight: 3 }, 'abuse-report': { weight: 1 } }, threshold: 3, minReporters: 1, windowHours: 24, holdHours: 168 },
+    },
     { name: 'proxy', code: '127.0.0.3', txtTemplate: 'Open proxy {ip}: {reason}', selfDelist: 'review' },
   ],
   ttl: 300,
@@ -184,7 +197,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const ddb = await startDynamoDbLocal(ephemeral ? {} : { dataDir: join(dataDir, 'dynamodb'), log });
     stops.push(() => ddb.stop());
     checkAborted();
-    const tables = { listings: 'listings', journal: 'journal', published: 'published' };
+    const tables = { listings: 'listings', journal: 'journal', published: 'published', evidence: 'evidence' };
     await ensureTables(ddb.client, tables);
     const doc = DynamoDBDocumentClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } });
 
@@ -293,19 +306,32 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       proof: new DnsProofResolver(opts.proofDnsServers),
       publicBaseUrl: portal.url,
     });
-    const api = await startHttpAdapter(
-      createApiHandler({
-        delist,
-        cfg,
+    const apiDeps: ApiDeps = {
+      delist,
+      cfg,
+      table,
+      journal,
+      zoneProbe: new DnsZoneProbe({ zone: cfg.zone, servers: [`127.0.0.1:${r53.dnsPort}`] }),
+      quotaGuard: new QuotaGuard(new Route53Quota(route53, zoneId)),
+      reconcile: reconciler,
+      status: { quota: new Route53Quota(route53, zoneId), failureQueue: { depth: async () => ({ ...failed }) } },
+    };
+    // Evidence intake for the lists with an evidence policy: its listings are written through the
+    // API's own write routes (apiListingWriter), so they are validated, guarded and audited alike.
+    const policies = cfg.lists.flatMap((l) => (l.evidence ? [{ list: l.name, policy: l.evidence }] : []));
+    const evidence = policies.length === 0 ? undefined : {
+      cfg,
+      policies,
+      intake: new EvidenceIntake({
+        policies,
+        store: new EvidenceStore(doc, tables.evidence, { ttlSeconds: 30 * 86_400 }),
         table,
-        journal,
-        zoneProbe: new DnsZoneProbe({ zone: cfg.zone, servers: [`127.0.0.1:${r53.dnsPort}`] }),
-        quotaGuard: new QuotaGuard(new Route53Quota(route53, zoneId)),
-        reconcile: reconciler,
-        status: { quota: new Route53Quota(route53, zoneId), failureQueue: { depth: async () => ({ ...failed }) } },
+        writer: apiListingWriter(apiDeps),
+        protectedSet: ProtectedSet.build({}),
+        operatorDelisting: async (n, list) => (await lastOperatorDelisting(doc, tables.journal, n, list, isAutomationActor))?.at,
       }),
-      { port: opts.apiPort ?? 0 },
-    );
+    };
+    const api = await startHttpAdapter(createApiHandler({ ...apiDeps, ...(evidence ? { evidence } : {}) }), { port: opts.apiPort ?? 0 });
     stops.push(() => api.close());
     checkAborted();
 

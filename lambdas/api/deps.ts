@@ -7,6 +7,7 @@ import type { ErrorLog } from './errors.js';
 import type { StatusSources } from './status.js';
 import type { ReconcileStarter } from './reconcile.js';
 import type { DelistService } from '../public/delist-service.js';
+import type { EvidenceRouteDeps } from '../evidence/routes.js';
 
 export interface DnsAnswer {
   readonly status: 'listed' | 'NXDOMAIN' | 'NODATA' | 'unavailable';
@@ -43,4 +44,6 @@ export interface ApiDeps {
   readonly reconcile?: ReconcileStarter;
   /** The public portal's delisting requests (GET/POST /v1/requests…); omitted: no review routes. */
   readonly delist?: DelistService;
+  /** Evidence intake (POST /v1/evidence, POST /v1/policy/dry-run); omitted: no evidence routes. */
+  readonly evidence?: EvidenceRouteDeps;
 }

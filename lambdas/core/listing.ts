@@ -1,4 +1,5 @@
 // The listing and list model, and validation of the untrusted text that ends up in DNS.
+import { type EvidencePolicyConfig, validateEvidencePolicy } from './evidence-policy.js';
 import { InputError } from './input-error.js';
 import {
   contains,
@@ -36,6 +37,8 @@ export interface ListDef {
   readonly selfDelistLimit?: { readonly count: number; readonly days: number };
   /** Also require DNS proof of control: a TXT token at `_dnsbl-delist.<domain>`, `<domain>` resolving to the address. */
   readonly selfDelistDnsProof?: boolean;
+  /** The list's evidence policy (core/evidence-policy.ts): when reports and trap hits list an address. */
+  readonly evidence?: EvidencePolicyConfig;
   /**
    * Listing sources that count as automatic (prefixes; default "trap:", "feed:", "import:",
    * "abuse-report", "evidence:"). Any other source is an operator listing by hand: review.
@@ -215,6 +218,7 @@ export function validateZoneConfig(input: ZoneConfig): ZoneConfig {
       throw new InputError(`lists[${i}].route53Txt must be true or false (false: A records only in Route 53)`, `lists[${i}].route53Txt`);
     }
     validateSelfDelist(l, i);
+    if (l.evidence !== undefined) validateEvidencePolicy(l.evidence, `lists[${i}].evidence`, cfg.lists.map((x) => x.name));
     if (names.has(l.name)) throw new InputError(`list ${l.name} is configured twice`, `lists[${i}].name`);
     if (codes.has(l.code)) throw new InputError(`return code ${l.code} is used by two lists`, `lists[${i}].code`);
     names.add(l.name);

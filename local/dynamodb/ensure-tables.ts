@@ -1,5 +1,6 @@
 // Creates the listings, journal and published tables (layout from lambdas/adapters/table-schema.ts)
 // if missing.
+import { evidenceTableDefinition } from '../../lambdas/adapters/evidence-store.js';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -17,7 +18,7 @@ import { journalTableDefinition, listingsTableDefinition, publishedTableDefiniti
 
 const ACTIVE_TIMEOUT_MS = 60_000;
 
-export async function ensureTables(client: DynamoDBClient, names: { listings: string; journal: string; published?: string }): Promise<void> {
+export async function ensureTables(client: DynamoDBClient, names: { listings: string; journal: string; published?: string; evidence?: string }): Promise<void> {
   const doc = DynamoDBDocumentClient.from(client);
   const newListings = await ensureTable(client, listingsTableDefinition(names.listings));
   // A new table is empty: its prefix census is complete from the start.
@@ -30,6 +31,7 @@ export async function ensureTables(client: DynamoDBClient, names: { listings: st
     await published.census.markComplete();
     if (newListings) await published.markSeeded();
   }
+  if (names.evidence) await ensureTable(client, evidenceTableDefinition(names.evidence));
 }
 
 /** Creates the table if missing; true when this call created it. */

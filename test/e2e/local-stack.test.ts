@@ -103,6 +103,29 @@ describe('local stack (npm start)', () => {
     expect(goneMirror).toMatchObject({ listed: false, rcode: 'NXDOMAIN' });
   });
 
+  it('lists from evidence: a spam-trap hit posted to /v1/evidence answers in the zone, abuse reports below the threshold do not, a bad event is refused by itself', async () => {
+    const now = new Date().toISOString();
+    const r = await post(stack, '/v1/evidence', {
+      items: [
+        { ip: '203.0.113.50', kind: 'spamtrap', observedAt: now, reporter: 'trap-1' },
+        { ip: '203.0.113.51', kind: 'abuse-report', observedAt: now, reporter: 'isp-a' },
+        { ip: '203.0.113.300', kind: 'spamtrap', observedAt: now },
+      ],
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.accepted).toBe(2);
+    const rejected = r.body.rejected as Array<{ index: number; message: string }>;
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]).toMatchObject({ index: 2 });
+    expect(rejected[0]!.message).toMatch(/203\.0\.113\.300/);
+    await stack.settle();
+    const [trapped, reported] = await ask(stack.dnsPort, [`50.113.0.203.${stack.cfg.zone}`, `51.113.0.203.${stack.cfg.zone}`]);
+    expect(trapped).toMatchObject({ listed: true, a: ['127.0.0.2'] });
+    expect(reported).toMatchObject({ listed: false, rcode: 'NXDOMAIN' });
+    const lookup = (await (await fetch(`${stack.apiUrl}/v1/lookup?ip=203.0.113.50`)).json()) as { listings?: Array<{ source?: string }> };
+    expect(JSON.stringify(lookup)).toContain('evidence:level1');
+  });
+
   it('serves its export over HTTP: `dnsbl mirror pull` installs it in a fresh mirror whose rbldnsd answers as the zone', async () => {
     const n = names(stack.cfg.zone);
     // Something new since the last export, to see it travel: list, settle (export + the stack's own pull).
