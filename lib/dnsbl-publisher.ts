@@ -467,6 +467,7 @@ export class DnsblPublisher extends Construct {
         acknowledge,
         ...props.publicPortal,
       });
+      this.publicPortal.grantOperatorReview(this.apiFunction);
     }
 
     // ---------------------------------------------------------------- reconcile workflow and schedules

@@ -18,6 +18,7 @@ import {
   type aws_dynamodb as dynamodb,
   aws_logs as logs,
   aws_wafv2 as wafv2,
+  type aws_lambda as lambda,
   type aws_lambda_nodejs as nodejs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -63,6 +64,8 @@ export class PublicPortal extends Construct {
   readonly webAcl: wafv2.CfnWebACL;
   /** The page's address (`<url>lookup?ip=…`). */
   readonly url: string;
+  private readonly mailResources: string[];
+  private readonly mailEnv: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: PublicPortalProps) {
     super(scope, id);
@@ -115,9 +118,15 @@ export class PublicPortal extends Construct {
     // Journal: requests (DREQ#), self-delisting counts (SELFDL#), version counters, audit events.
     allow(fn, 'JournalRequests', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:DeleteItem'], [journalArn]);
     allow(fn, 'JournalQueryByTime', ['dynamodb:Query'], [indexArn(journalArn, JOURNAL_GSI.byTime.name)]);
-    allow(fn, 'SendDelistMail', ['ses:SendEmail'], [stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })].concat(
+    this.mailResources = [stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })].concat(
       props.sesConfigurationSet ? [stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: props.sesConfigurationSet })] : [],
-    ));
+    );
+    this.mailEnv = {
+      [PUBLIC_BASE_URL_ENV]: this.url,
+      [MAIL_FROM_ENV]: props.mailFrom,
+      ...(props.sesConfigurationSet ? { [SES_CONFIGURATION_SET_ENV]: props.sesConfigurationSet } : {}),
+    };
+    allow(fn, 'SendDelistMail', ['ses:SendEmail'], this.mailResources);
 
     const integration = new apigw.LambdaIntegration(fn, { proxy: true, allowTestInvoke: false });
     const validator = this.api.addRequestValidator('Validator', { requestValidatorName: 'parameters', validateRequestParameters: true });
@@ -155,5 +164,14 @@ export class PublicPortal extends Construct {
     props.acknowledge(this.api, 'AwsSolutions-COG4', 'Public pages for unauthenticated senders; a Cognito user pool would defeat their purpose.');
     props.acknowledge(this.api, 'AwsSolutions-APIG2', 'Bodies are validated by the function (zod, size limits, one clear 4xx per problem), which the hostile-request test holds; API Gateway models would duplicate them.');
     props.acknowledge(this.api.deploymentStage, 'AwsSolutions-APIG6', 'Execution logging needs the account-wide API Gateway CloudWatch role, which the operator API manages; access logs are on for this stage.');
+  }
+
+  /**
+   * Lets the operator API approve and deny the portal's requests (GET/POST /v1/requests): the same
+   * delisting service, mailing the requester the outcome through the same SES identity.
+   */
+  grantOperatorReview(fn: lambda.Function): void {
+    for (const [k, v] of Object.entries(this.mailEnv)) fn.addEnvironment(k, v);
+    allow(fn, 'MailDelistOutcome', ['ses:SendEmail'], this.mailResources);
   }
 }

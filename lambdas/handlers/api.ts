@@ -12,6 +12,7 @@ import { QuotaGuard } from '../services/quota-guard.js';
 import { type ApiHandler, apiHandler } from '../api/app.js';
 import type { ApiDeps } from '../api/deps.js';
 import { DnsZoneProbe, parseDnsServers, ZONE_DNS_SERVERS_ENV } from '../api/dns-probe.js';
+import { delistServiceFromEnv } from './delist-from-env.js';
 import { logger, requireEnv, runtime } from './runtime.js';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { RECONCILE_STATE_MACHINE_ENV, ReconcileExecutions } from '../adapters/reconcile-executions.js';
@@ -31,10 +32,14 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
     const servers = process.env[ZONE_DNS_SERVERS_ENV];
     const quota = new Route53Quota(rt.route53, requireEnv(ENV.hostedZoneId));
     const queueUrl = process.env[FAILURE_QUEUE_URL_ENV];
+    const journal = new Journal(rt.doc, rt.journalTable);
+    // With the portal deployed: the review routes (/v1/requests) approve and deny its requests.
+    const delist = delistServiceFromEnv(process.env, { cfg: rt.cfg, doc: rt.doc, journalTable: rt.journalTable, table: rt.table, journal });
     instance = createApiHandler({
       cfg: rt.cfg,
       table: rt.table,
-      journal: new Journal(rt.doc, rt.journalTable),
+      journal,
+      ...(delist ? { delist } : {}),
       zoneProbe: new DnsZoneProbe({ zone: rt.cfg.zone, ...(servers ? { servers: parseDnsServers(servers) } : {}) }),
       log: { error: (message, extra) => logger.error(message, extra) },
       quotaGuard: new QuotaGuard(quota, { onUnreadable: (reason) => logger.warn('zone quota unreadable; write not guarded', { reason }) }),

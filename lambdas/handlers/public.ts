@@ -17,24 +17,22 @@
 //   PUBLIC_RATE_LOOKUP, PUBLIC_RATE_REQUEST  optional "burst/perSecond" per client, e.g. "30/1" and "5/0.0167"
 //   DYNAMODB_ENDPOINT      optional (local stand-ins)
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { DelistRequests } from '../adapters/delist-requests.js';
-import { DnsProofResolver, PROOF_DNS_SERVERS_ENV } from '../adapters/dns-proof.js';
 import { Journal } from '../adapters/journal.js';
 import { ListingsTable } from '../adapters/listings-table.js';
 import { sdkLogger } from '../adapters/sdk-logger.js';
-import { MAIL_FROM_ENV, SES_CONFIGURATION_SET_ENV, SesMailer } from '../adapters/ses-mailer.js';
+import { MAIL_FROM_ENV } from '../adapters/ses-mailer.js';
 import { ENV } from '../adapters/table-schema.js';
 import { DnsZoneProbe, parseDnsServers, ZONE_DNS_SERVERS_ENV } from '../api/dns-probe.js';
 import { validateZoneConfig, type ZoneConfig } from '../core/listing.js';
 import { type PublicDeps, type PublicHandler, publicHandler } from '../public/app.js';
-import { DelistService } from '../public/delist-service.js';
 import { ClientLimiter, DEFAULT_PUBLIC_RULES, type RateRule } from '../public/rate-limit.js';
+import { delistServiceFromEnv, PUBLIC_BASE_URL_ENV } from './delist-from-env.js';
 import { logger, requireEnv } from './runtime.js';
 
-export const PUBLIC_BASE_URL_ENV = 'PUBLIC_BASE_URL';
+export { PUBLIC_BASE_URL_ENV };
+
 export const PUBLIC_TRUSTED_PROXIES_ENV = 'PUBLIC_TRUSTED_PROXIES';
 
 /** The handler for given adapters (tests and the local stack pass their own). */
@@ -63,16 +61,8 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
     const table = new ListingsTable(doc, requireEnv(ENV.listingsTable));
     const journal = new Journal(doc, journalTable);
     const zoneServers = env[ZONE_DNS_SERVERS_ENV];
-    const proofServers = env[PROOF_DNS_SERVERS_ENV];
-    const delist = new DelistService({
-      cfg,
-      table,
-      journal,
-      requests: new DelistRequests(doc, journalTable),
-      mailer: new SesMailer(new SESv2Client({ logger: sdkLogger }), requireEnv(MAIL_FROM_ENV), env[SES_CONFIGURATION_SET_ENV]),
-      proof: new DnsProofResolver(proofServers ? parseDnsServers(proofServers) : undefined),
-      publicBaseUrl: requireEnv(PUBLIC_BASE_URL_ENV).replace(/\/$/, ''),
-    });
+    const delist = delistServiceFromEnv(env, { cfg, doc, journalTable, table, journal });
+    if (!delist) throw new Error(`${MAIL_FROM_ENV} and ${PUBLIC_BASE_URL_ENV} must be set for the portal`);
     instance = createPublicHandler({
       cfg,
       table,

@@ -79,6 +79,18 @@ describe('DnsblStack with the public portal', () => {
     expect(env.PUBLIC_BASE_URL).toBeDefined();
   });
 
+  it('lets the operator API review the portal\'s requests: same mail identity, same links, nothing more', async () => {
+    const fn = s.json.Resources[logicalId(s.stack.publisher.apiFunction)]!;
+    const role = (fn.Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const granted = grantsOfRole(s.json, role);
+    expect(JSON.stringify(granted.get('ses:SendEmail'))).toContain(`identity/${ZONE}`);
+    const env = fn.Properties!.Environment.Variables;
+    expect(env.MAIL_FROM).toBe(`DNSBL <delist@${ZONE}>`);
+    expect(JSON.stringify(env.PUBLIC_BASE_URL)).toBe(JSON.stringify(s.json.Resources[logicalId(portal().function)]!.Properties!.Environment.Variables.PUBLIC_BASE_URL));
+    const used = new Set((await usedActionsInChild(['lambdas/handlers/api.ts']))['lambdas/handlers/api.ts']!.actions);
+    expect(used.has('ses:SendEmail')).toBe(true);
+  });
+
   it('puts the portal policy and the look-up address in the zone configuration (the TXT carries the link)', () => {
     const env = s.json.Resources[logicalId(s.stack.publisher.streamSyncFunction)]!.Properties!.Environment.Variables;
     const cfg = parseJoinedJson(env[ENV.zoneConfig]);
