@@ -66,6 +66,7 @@ import type { ApiDeps } from '../lambdas/api/deps.js';
 import { EvidenceStore, lastOperatorDelisting } from '../lambdas/adapters/evidence-store.js';
 import { ProtectedSet } from '../lambdas/core/protected-set.js';
 import { apiListingWriter, EvidenceIntake, isAutomationActor } from '../lambdas/evidence/intake.js';
+import { evidenceRoutes } from '../lambdas/evidence/routes.js';
 
 export const DEFAULT_CONFIG: ZoneConfig = {
   zone: 'bl.example.org',
@@ -78,7 +79,6 @@ export const DEFAULT_CONFIG: ZoneConfig = {
       selfDelist: 'auto',
       // Evidence (POST /v1/evidence): one spam-trap hit, or three abuse reports from two reporters
       // in a day, lists an address for a week after its last evidence.
-      automatedSources: ['evidence:'],
       evidence: { kinds: { spamtrap: { weight: 3 }, 'abuse-report': { weight: 1 } }, threshold: 3, minReporters: 1, windowHours: 24, holdHours: 168 },
     },
     { name: 'proxy', code: '127.0.0.3', txtTemplate: 'Open proxy {ip}: {reason}', selfDelist: 'review' },
@@ -319,7 +319,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     // Evidence intake for the lists with an evidence policy: its listings are written through the
     // API's own write routes (apiListingWriter), so they are validated, guarded and audited alike.
     const policies = cfg.lists.flatMap((l) => (l.evidence ? [{ list: l.name, policy: l.evidence }] : []));
-    const evidence = policies.length === 0 ? undefined : {
+    const evidence = policies.length === 0 ? undefined : evidenceRoutes({
       cfg,
       policies,
       intake: new EvidenceIntake({
@@ -330,8 +330,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         protectedSet: ProtectedSet.build({}),
         operatorDelisting: async (n, list) => (await lastOperatorDelisting(doc, tables.journal, n, list, isAutomationActor))?.at,
       }),
-    };
-    const api = await startHttpAdapter(createApiHandler({ ...apiDeps, ...(evidence ? { evidence } : {}) }), { port: opts.apiPort ?? 0 });
+    });
+    const api = await startHttpAdapter(createApiHandler({ ...apiDeps, ...(evidence ? { evidenceRoutes: evidence } : {}) }), { port: opts.apiPort ?? 0 });
     stops.push(() => api.close());
     checkAborted();
 

@@ -4,7 +4,6 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { browseRoutes } from './browse.js';
 import type { ApiDeps } from './deps.js';
 import { type ErrorLog, errorResult } from './errors.js';
-import { evidenceRoutes } from '../evidence/routes.js';
 import { historyRoutes } from './history.js';
 import { listsRoutes } from './lists.js';
 import { writeRoutes } from './listings.js';
@@ -26,7 +25,7 @@ export function apiRouter(deps: ApiDeps): Router {
     ...openApiRoutes(deps),
     ...statusRoutes(deps),
     ...reconcileRoutes(deps),
-    ...(deps.evidence ? evidenceRoutes(deps.evidence) : []),
+    ...(deps.evidenceRoutes ?? []),
     ...requestRoutes(deps),
   ]);
 }

@@ -7,7 +7,7 @@ import type { ErrorLog } from './errors.js';
 import type { StatusSources } from './status.js';
 import type { ReconcileStarter } from './reconcile.js';
 import type { DelistService } from '../public/delist-service.js';
-import type { EvidenceRouteDeps } from '../evidence/routes.js';
+import type { Route } from './router.js';
 
 export interface DnsAnswer {
   readonly status: 'listed' | 'NXDOMAIN' | 'NODATA' | 'unavailable';
@@ -44,6 +44,10 @@ export interface ApiDeps {
   readonly reconcile?: ReconcileStarter;
   /** The public portal's delisting requests (GET/POST /v1/requests…); omitted: no review routes. */
   readonly delist?: DelistService;
-  /** Evidence intake (POST /v1/evidence, POST /v1/policy/dry-run); omitted: no evidence routes. */
-  readonly evidence?: EvidenceRouteDeps;
+  /**
+   * The evidence intake's routes (POST /v1/evidence, POST /v1/policy/dry-run: evidenceRoutes() of
+   * lambdas/evidence/routes.ts), given by whoever wires the intake; omitted: none. Passed in rather
+   * than imported, so a deployment without evidence bundles none of its code or permissions.
+   */
+  readonly evidenceRoutes?: readonly Route[];
 }

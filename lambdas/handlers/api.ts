@@ -12,7 +12,7 @@ import { QuotaGuard } from '../services/quota-guard.js';
 import { type ApiHandler, apiHandler } from '../api/app.js';
 import type { ApiDeps } from '../api/deps.js';
 import { DnsZoneProbe, parseDnsServers, ZONE_DNS_SERVERS_ENV } from '../api/dns-probe.js';
-import { delistServiceFromEnv } from './delist-from-env.js';
+import { delistServiceFromEnv } from '../public/delist-from-env.js';
 import { logger, requireEnv, runtime } from './runtime.js';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { RECONCILE_STATE_MACHINE_ENV, ReconcileExecutions } from '../adapters/reconcile-executions.js';

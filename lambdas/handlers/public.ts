@@ -28,7 +28,7 @@ import { DnsZoneProbe, parseDnsServers, ZONE_DNS_SERVERS_ENV } from '../api/dns-
 import { validateZoneConfig, type ZoneConfig } from '../core/listing.js';
 import { type PublicDeps, type PublicHandler, publicHandler } from '../public/app.js';
 import { ClientLimiter, DEFAULT_PUBLIC_RULES, type RateRule } from '../public/rate-limit.js';
-import { delistServiceFromEnv, PUBLIC_BASE_URL_ENV } from './delist-from-env.js';
+import { delistServiceFromEnv, PUBLIC_BASE_URL_ENV } from '../public/delist-from-env.js';
 import { logger, requireEnv } from './runtime.js';
 
 export { PUBLIC_BASE_URL_ENV };

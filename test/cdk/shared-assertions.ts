@@ -523,7 +523,7 @@ export function sharedAssertions(get: () => Synthesized): void {
       const entry = entryOf[name]!;
       const used = new Set(usedBy[entry]!.actions);
       // The operator API mails a portal requester the review's outcome only when the portal is
-      // deployed (MAIL_FROM set, handlers/delist-from-env.ts); without it the call is unreachable.
+      // deployed (MAIL_FROM set, public/delist-from-env.ts); without it the call is unreachable.
       if (name === 'api' && !get().stack.publisher.publicPortal) used.delete('ses:SendEmail');
       // What the Lambda service itself does with the role, from the function's own configuration.
       const platform = new Set(['logs:CreateLogStream', 'logs:PutLogEvents']);

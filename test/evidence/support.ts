@@ -1,9 +1,8 @@
 // One evidence stack per test file: DynamoDB Local (the listings, journal and evidence tables), the
 // operator API's write service as the listing writer, and a clock the test moves.
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { EvidenceStore, evidenceTableDefinition, lastOperatorDelisting } from '../../lambdas/adapters/evidence-store.js';
+import { EvidenceStore, lastOperatorDelisting } from '../../lambdas/adapters/evidence-store.js';
 import { Journal } from '../../lambdas/adapters/journal.js';
 import { ListingsTable } from '../../lambdas/adapters/listings-table.js';
 import type { ApiDeps } from '../../lambdas/api/deps.js';
@@ -70,7 +69,6 @@ export async function startEvidenceEnv(): Promise<EvidenceEnv> {
   const tag = randomUUID().slice(0, 8);
   const names = { listings: `listings-${tag}`, journal: `journal-${tag}`, evidence: `evidence-${tag}` };
   await ensureTables(ddb.client, names);
-  await ddb.client.send(new CreateTableCommand(evidenceTableDefinition(names.evidence)));
   const doc = DynamoDBDocumentClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } });
   const table = new ListingsTable(doc, names.listings);
   const journal = new Journal(doc, names.journal);

@@ -12,7 +12,7 @@ import { sdkLogger } from '../adapters/sdk-logger.js';
 import { MAIL_FROM_ENV, SES_CONFIGURATION_SET_ENV, SesMailer } from '../adapters/ses-mailer.js';
 import { parseDnsServers } from '../api/dns-probe.js';
 import type { ZoneConfig } from '../core/listing.js';
-import { DelistService } from '../public/delist-service.js';
+import { DelistService } from './delist-service.js';
 
 export const PUBLIC_BASE_URL_ENV = 'PUBLIC_BASE_URL';
 
