@@ -16,6 +16,7 @@ import { effectiveListings } from '../../lambdas/core/semantics.js';
 import { zoneFile } from '../../lambdas/core/zone-file.js';
 import { planZone } from '../../lambdas/core/zone-plan.js';
 import { type BindServer, requireTool, startBind } from '../support/dns/index.js';
+import { testZone } from '../support/zones.js';
 
 const run = promisify(execFile);
 const DOC = readFileSync(new URL('../../docs/mail-servers.md', import.meta.url), 'utf8');
@@ -151,17 +152,14 @@ describe('rspamd', () => {
 });
 
 describe('SpamAssassin against the zone served by BIND', () => {
-  const cfg: ZoneConfig = {
-    zone: 'bl.example.org',
-    lists: [
+  // The document's zone and lists (bl.example.org: spam answers 127.0.0.2, proxy 127.0.0.3).
+  const cfg: ZoneConfig = testZone(
+    [
       { name: 'spam', code: '127.0.0.2', txtTemplate: 'Listed in {list}: {reason}' },
       { name: 'proxy', code: '127.0.0.3', txtTemplate: 'Open proxy {ip}: {reason}' },
     ],
-    ttl: 300,
-    negativeTtl: 300,
-    nameservers: ['ns1.example.net'],
-    hostmaster: 'hostmaster.example.net',
-  };
+    { zone: 'bl.example.org', hostmaster: 'hostmaster@example.net' },
+  );
   const listing = (list: string, network: string, reason: string): Listing => ({
     list, network: parseNetwork(network), reason, source: 'test', createdAt: '2026-12-01T00:00:00Z', updatedAt: '2026-12-01T00:00:00Z', exclusion: false,
   });
