@@ -94,19 +94,24 @@ export class PublicPortal extends Construct {
     // methods, which depend on the function whose environment holds this URL.
     this.url = props.baseUrl ?? `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${STAGE}/`;
 
+    // What mailing as the portal takes: its links, its sender, ses:SendEmail on its identity (the
+    // operator API gets the same through grantOperatorReview).
+    this.mailResources = [stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })].concat(
+      props.sesConfigurationSet ? [stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: props.sesConfigurationSet })] : [],
+    );
+    this.mailEnv = {
+      [PUBLIC_BASE_URL_ENV]: this.url,
+      [MAIL_FROM_ENV]: props.mailFrom,
+      ...(props.sesConfigurationSet ? { [SES_CONFIGURATION_SET_ENV]: props.sesConfigurationSet } : {}),
+    };
     this.function = props.makeFunction({
       id: 'Public',
       entry: 'public.ts',
       description: `DNSBL ${props.zoneName}: public look-up and self-service delisting`,
       memorySize: 256,
       timeout: Duration.seconds(10),
-      extraEnv: {
-        [PUBLIC_BASE_URL_ENV]: this.url,
-        [MAIL_FROM_ENV]: props.mailFrom,
-        // API Gateway's sourceIp is the client's own address: no proxy in front.
-        [PUBLIC_TRUSTED_PROXIES_ENV]: '0',
-        ...(props.sesConfigurationSet ? { [SES_CONFIGURATION_SET_ENV]: props.sesConfigurationSet } : {}),
-      },
+      // API Gateway's sourceIp is the client's own address: no proxy in front.
+      extraEnv: { ...this.mailEnv, [PUBLIC_TRUSTED_PROXIES_ENV]: '0' },
     });
     const fn = this.function;
     const listingsArn = props.listingsTable.tableArn;
@@ -118,14 +123,6 @@ export class PublicPortal extends Construct {
     // Journal: requests (DREQ#), self-delisting counts (SELFDL#), version counters, audit events.
     allow(fn, 'JournalRequests', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:DeleteItem'], [journalArn]);
     allow(fn, 'JournalQueryByTime', ['dynamodb:Query'], [indexArn(journalArn, JOURNAL_GSI.byTime.name)]);
-    this.mailResources = [stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })].concat(
-      props.sesConfigurationSet ? [stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: props.sesConfigurationSet })] : [],
-    );
-    this.mailEnv = {
-      [PUBLIC_BASE_URL_ENV]: this.url,
-      [MAIL_FROM_ENV]: props.mailFrom,
-      ...(props.sesConfigurationSet ? { [SES_CONFIGURATION_SET_ENV]: props.sesConfigurationSet } : {}),
-    };
     allow(fn, 'SendDelistMail', ['ses:SendEmail'], this.mailResources);
 
     const integration = new apigw.LambdaIntegration(fn, { proxy: true, allowTestInvoke: false });

@@ -1,6 +1,6 @@
 // One API stack per test file: DynamoDB Local (started once), fresh tables, the real adapters, the
 // handler behind the HTTP adapter, a fake authoritative DNS server; and small fetch helpers.
-import { randomUUID } from 'node:crypto';
+import { startTableEnv } from '../support/table-env.js';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { Journal } from '../../lambdas/adapters/journal.js';
@@ -10,7 +10,6 @@ import type { ApiDeps } from '../../lambdas/api/deps.js';
 import { DnsZoneProbe } from '../../lambdas/api/dns-probe.js';
 import { type RunningAdapter, startHttpAdapter } from '../../lambdas/api/http-adapter.js';
 import { createApiHandler } from '../../lambdas/handlers/api.js';
-import { ensureTables, startDynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
 import { PROXY, SPAM, testZone } from '../support/zones.js';
 import { type FakeDns, startFakeDns } from './fake-dns.js';
 
@@ -34,13 +33,7 @@ export interface ApiEnv {
 }
 
 export async function startApiEnv(over: Partial<ApiDeps> = {}): Promise<ApiEnv> {
-  const ddb = await startDynamoDbLocal();
-  const tag = randomUUID().slice(0, 8);
-  const names = { listings: `listings-${tag}`, journal: `journal-${tag}` };
-  await ensureTables(ddb.client, names);
-  const doc = DynamoDBDocumentClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } });
-  const table = new ListingsTable(doc, names.listings);
-  const journal = new Journal(doc, names.journal);
+  const { ddb, names, doc, table, journal } = await startTableEnv();
   const dns = await startFakeDns(CFG.zone);
   const adapters: RunningAdapter[] = [];
   const start = async (o: Partial<ApiDeps>) => {

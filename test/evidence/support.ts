@@ -1,6 +1,6 @@
 // One evidence stack per test file: DynamoDB Local (the listings, journal and evidence tables), the
 // operator API's write service as the listing writer, and a clock the test moves.
-import { randomUUID } from 'node:crypto';
+import { startTableEnv } from '../support/table-env.js';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EvidenceStore, lastOperatorDelisting } from '../../lambdas/adapters/evidence-store.js';
 import { Journal } from '../../lambdas/adapters/journal.js';
@@ -11,7 +11,7 @@ import type { ZoneConfig } from '../../lambdas/core/listing.js';
 import type { Pfx2As } from '../../lambdas/core/pfx2as.js';
 import { ProtectedSet } from '../../lambdas/core/protected-set.js';
 import { apiListingWriter, EvidenceIntake, isAutomationActor, type ListPolicy } from '../../lambdas/evidence/intake.js';
-import { type DynamoDbLocal, ensureTables, startDynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
+import type { DynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
 
 export const CFG: ZoneConfig = {
   zone: 'bl.test',
@@ -65,13 +65,7 @@ export interface EvidenceEnv {
 }
 
 export async function startEvidenceEnv(): Promise<EvidenceEnv> {
-  const ddb = await startDynamoDbLocal();
-  const tag = randomUUID().slice(0, 8);
-  const names = { listings: `listings-${tag}`, journal: `journal-${tag}`, evidence: `evidence-${tag}` };
-  await ensureTables(ddb.client, names);
-  const doc = DynamoDBDocumentClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } });
-  const table = new ListingsTable(doc, names.listings);
-  const journal = new Journal(doc, names.journal);
+  const { ddb, names, doc, table, journal } = await startTableEnv({ evidence: true });
   const store = new EvidenceStore(doc, names.evidence, { ttlSeconds: 30 * 86_400 });
   const clock = { now: T0 };
   const apiDeps: ApiDeps = { cfg: CFG, table, journal, now: () => new Date(clock.now * 1000), log: { error: () => undefined } };

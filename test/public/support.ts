@@ -1,6 +1,6 @@
 // A public portal on DynamoDB Local for a test file: fresh tables, the real adapters, the public
 // handler and the operator API behind HTTP adapters, mail through a real SMTP outbox on loopback.
-import { randomUUID } from 'node:crypto';
+import { startTableEnv } from '../support/table-env.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,6 @@ import { createApiHandler } from '../../lambdas/handlers/api.js';
 import { createPublicHandler } from '../../lambdas/handlers/public.js';
 import { DelistService } from '../../lambdas/public/delist-service.js';
 import { ClientLimiter } from '../../lambdas/public/rate-limit.js';
-import { ensureTables, startDynamoDbLocal } from '../../local/dynamodb/dynamodb-local.js';
 import { type SmtpOutbox, startSmtpOutbox } from '../../local/smtp-outbox.js';
 import { type FakeDns, startFakeDns } from '../api/fake-dns.js';
 
@@ -53,13 +52,7 @@ export interface PortalEnv {
 }
 
 export async function startPortalEnv(opts: { proof?: ProofResolver; limiter?: ClientLimiter; now?: () => Date } = {}): Promise<PortalEnv> {
-  const ddb = await startDynamoDbLocal();
-  const tag = randomUUID().slice(0, 8);
-  const names = { listings: `listings-${tag}`, journal: `journal-${tag}` };
-  await ensureTables(ddb.client, names);
-  const doc = DynamoDBDocumentClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } });
-  const table = new ListingsTable(doc, names.listings);
-  const journal = new Journal(doc, names.journal);
+  const { ddb, names, doc, table, journal } = await startTableEnv();
   const dir = await mkdtemp(join(tmpdir(), 'portal-outbox-'));
   const outbox = await startSmtpOutbox({ dir });
   const mailer = new SmtpMailer({ host: '127.0.0.1', port: outbox.port }, 'DNSBL <delist@bl.test>');
