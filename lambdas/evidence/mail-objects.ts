@@ -10,6 +10,9 @@
 
 export const MAIL_PREFIX = 'mail/';
 
+/** Comma-separated networks whose Received hops the mail intake passes over (its trusted relays). */
+export const MAIL_TRUSTED_RELAYS_ENV = 'EVIDENCE_MAIL_TRUSTED_RELAYS';
+
 /** The object key prefix of mail of one kind (the receipt rule's S3 action writes there). */
 export const mailPrefixOf = (kind: string): string => `${MAIL_PREFIX}${kind}/`;
 

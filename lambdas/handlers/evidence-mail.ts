@@ -11,10 +11,9 @@ import { ENV } from '../adapters/table-schema.js';
 import { parseNetwork } from '../core/ip.js';
 import { loadIntakeFromEnv, retryingOnce } from '../evidence/evidence-from-env.js';
 import { type MailOutcome, processMailNotification } from '../evidence/mail-notifications.js';
+import { MAIL_TRUSTED_RELAYS_ENV } from '../evidence/mail-objects.js';
 import { QuotaGuard } from '../services/quota-guard.js';
 import { logger, requireEnv, runtime } from './runtime.js';
-
-export const MAIL_TRUSTED_RELAYS_ENV = 'EVIDENCE_MAIL_TRUSTED_RELAYS';
 
 let intake: (() => ReturnType<typeof load>) | undefined;
 
