@@ -38,7 +38,7 @@ export interface EvidenceOptions {
   readonly allow?: readonly string[];
   /** An allow file in S3, one network per line, "#" comments: "s3://bucket/key" (read at cold start). */
   readonly allowObject?: string;
-  /** The deployment's own addresses (its name servers', mail servers'…): never listed. */
+  /** The deployment's own addresses (its name servers', mail servers'…): never listed (nor are mail.trustedRelays). */
   readonly infrastructure?: readonly string[];
   /** CAIDA pfx2as file for level-3 escalation: "s3://bucket/key" (read at cold start). Absent: level 3 is off. */
   readonly pfx2asObject?: string;
@@ -129,11 +129,13 @@ export class PublisherEvidence extends Construct {
       removalPolicy,
     });
 
+    const infrastructure = [...new Set([...networks(opts.infrastructure, 'infrastructure'), ...networks(opts.mail?.trustedRelays, 'mail.trustedRelays')])];
     const locations = [opts.allowObject, opts.pfx2asObject].filter((u): u is string => u !== undefined);
     this.objectArns = locations.map((u) => objectArn(parseS3Uri(u, 'evidence object')));
     this.env = {
       [EVIDENCE_ENV.table]: this.table.tableName,
-      ...(opts.infrastructure?.length ? { [EVIDENCE_ENV.infrastructure]: networks(opts.infrastructure, 'infrastructure').join(',') } : {}),
+      // The mail's trusted relays (our MX, reporters' relays) are never listed either.
+      ...(infrastructure.length ? { [EVIDENCE_ENV.infrastructure]: infrastructure.join(',') } : {}),
       ...(opts.allow?.length ? { [EVIDENCE_ENV.allow]: networks(opts.allow, 'allow').join(',') } : {}),
       ...(opts.allowObject ? { [EVIDENCE_ENV.allowObject]: opts.allowObject } : {}),
       ...(opts.pfx2asObject ? { [EVIDENCE_ENV.pfx2asObject]: opts.pfx2asObject } : {}),

@@ -107,7 +107,8 @@ describe('DnsblStack with evidence (table, reporter policy, SES receiving)', () 
       const vars = s.json.Resources[fn]!.Properties!.Environment.Variables as Record<string, unknown>;
       expect(vars[EVIDENCE_ENV.table]).toEqual({ Ref: i.table });
       expect(vars[EVIDENCE_ENV.allow]).toBe('192.0.2.0/24');
-      expect(vars[EVIDENCE_ENV.infrastructure]).toBe('198.51.100.53');
+      // Own infrastructure and the mail's trusted relays.
+      expect(vars[EVIDENCE_ENV.infrastructure]).toBe('198.51.100.53,198.51.100.25');
       expect(vars[EVIDENCE_ENV.pfx2asObject]).toBe(EVIDENCE.pfx2asObject);
       expect(vars).not.toHaveProperty(EVIDENCE_ENV.allowObject);
       const cfg = parseJoinedJson(vars[ENV.zoneConfig], 'ns.example.net');
