@@ -244,11 +244,6 @@ export class EvidenceMail extends Construct {
           'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
           'CDK-provided handler that sets the mail bucket\'s event notification at deploy time; AWSLambdaBasicExecutionRole only lets it write its own logs.',
         );
-        props.acknowledge(
-          role,
-          'AwsSolutions-IAM5[Resource::*]',
-          'CDK-provided handler that sets the mail bucket\'s event notification: s3:PutBucketNotification is granted by CDK on "*" (the bucket is named at deploy time).',
-        );
       }
     }
 

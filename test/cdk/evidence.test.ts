@@ -15,7 +15,7 @@ import { EVIDENCE_ENV } from '../../lambdas/evidence/evidence-from-env.js';
 import { MAIL_TRUSTED_RELAYS_ENV } from '../../lambdas/evidence/mail-objects.js';
 import { ConfigError, loadAppConfig } from '../../lib/config.js';
 import { DnsblPublisher } from '../../lib/dnsbl-publisher.js';
-import { grantsOfRole, logicalId, parseJoinedJson, resourcesOfType, statementsOfRole, type Synthesized, synth, ZONE } from './helpers.js';
+import { findingsWithoutAcknowledgements, grantsOfRole, logicalId, parseJoinedJson, resourcesOfType, statementsOfRole, type Synthesized, synth, ZONE } from './helpers.js';
 import { type UsedActions, usedActionsInChild } from './used-actions.js';
 
 const POLICY = { kinds: { spamtrap: { weight: 3 }, 'abuse-report': { weight: 1 } }, threshold: 3, windowHours: 24, holdHours: 168 };
@@ -239,6 +239,15 @@ describe('DnsblStack with evidence (table, reporter policy, SES receiving)', () 
     }
     // The mail function reads only mail objects of its own bucket.
     expect(statementsOfRole(s.json, i.mailRole).find((st) => st.Sid === 'ReadMail')?.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [i.bucket, 'Arn'] }, '/mail/*']] });
+  });
+
+  // Last: strips the acknowledgements from the construct tree.
+  it('acknowledges exactly the cdk-nag findings that exist (none stale, none missing)', () => {
+    const acks = s.stack.publisher.acknowledgements.filter((a) => a.id.startsWith('AwsSolutions-'));
+    const findings = findingsWithoutAcknowledgements(s.app);
+    const covers = (a: { id: string; path: string }, f: { id: string; path: string }) => a.id === f.id && (f.path === a.path || f.path.startsWith(`${a.path}/`));
+    expect(findings.filter((f) => !acks.some((a) => covers(a, f)))).toEqual([]);
+    expect(acks.filter((a) => !findings.some((f) => covers(a, f)))).toEqual([]);
   });
 });
 
