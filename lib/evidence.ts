@@ -11,6 +11,8 @@
 import {
   Aws,
   RemovalPolicy,
+  Stack,
+  Token,
   type aws_apigateway as apigw,
   type aws_cloudwatch as cw,
   aws_dynamodb as dynamodb,
@@ -42,7 +44,7 @@ export interface EvidenceOptions {
   readonly infrastructure?: readonly string[];
   /** CAIDA pfx2as file for level-3 escalation: "s3://bucket/key" (read at cold start). Absent: level 3 is off. */
   readonly pfx2asObject?: string;
-  /** IAM roles (names or ARNs) the reporter policy is attached to. */
+  /** IAM roles of this account (names or ARNs) the reporter policy is attached to. */
   readonly reporterRoles?: readonly string[];
   /** Abuse reports by mail through SES receiving (lib/evidence-mail.ts). */
   readonly mail?: EvidenceMailOptions;
@@ -163,7 +165,11 @@ export class PublisherEvidence extends Construct {
         }),
       ],
     });
+    const account = Stack.of(this).account;
     for (const [i, r] of (opts.reporterRoles ?? []).entries()) {
+      // A managed policy attaches to roles of its own account only (by name).
+      const other = /^arn:[^:]+:iam::(\d{12}):/.exec(r)?.[1];
+      if (other && !Token.isUnresolved(account) && other !== account) throw new Error(`evidence.reporterRoles[${i}] ${r} is a role of account ${other}, not of this stack's account ${account}: attach the policy there yourself`);
       const role = r.startsWith('arn:') ? iam.Role.fromRoleArn(this, `Reporter${i}`, r, { mutable: true }) : iam.Role.fromRoleName(this, `Reporter${i}`, r);
       this.reporterPolicy.attachToRole(role);
     }

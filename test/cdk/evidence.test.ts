@@ -270,6 +270,11 @@ describe('DnsblPublisher evidence settings at synth', () => {
     );
     expect(make({ lists: LISTS, evidence: { mail: { recipients: ['not an address'] } } })).toThrow(/recipients\[0\]: "not an address" is not a mail address or domain/);
     expect(make({ lists: LISTS, evidence: { reporterRoles: ['arn:aws:iam::1:user/bob'] } })).toThrow(/reporterRoles\[0\]/);
+    const other = () => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      new DnsblPublisher(new Stack(app, 'S', { env: { account: '111111111111', region: 'eu-west-1' } }), 'Dnsbl', { zoneName: ZONE, lists: LISTS, evidence: { reporterRoles: ['arn:aws:iam::222222222222:role/feed'] } } as never);
+    };
+    expect(other).toThrow(/reporterRoles\[0\] .* is a role of account 222222222222, not of this stack's account 111111111111/);
     expect(make({ lists: [{ ...LISTS[0], evidence: { ...POLICY, threshold: 0 } }] })).toThrow(/invalid zone configuration: .*threshold/);
   });
 });
