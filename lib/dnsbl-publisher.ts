@@ -12,6 +12,7 @@
 //   ZoneSync (lib/zone-sync.ts)                       stream-sync and reconcile functions, stream mapping, failure queue
 //   OperatorApi (lib/operator-api.ts)                 API Gateway + api function
 //   ReconcileWorkflow, ZoneCanary, ZoneQuota          lib/reconcile-workflow.ts, zone-canary.ts, zone-quota.ts
+//   PublisherEvidence (lib/evidence.ts)               evidence table, reporter policy, SES mail intake (when a list has an evidence policy)
 // This class validates the props, holds the hosted zone, the functions' common settings
 // (makeFunction), the export and sweeper functions and their schedules, and wires the parts.
 // (Why the parts create their resources in this construct's scope: lib/publisher-parts.ts.)
@@ -57,6 +58,7 @@ import { type ApiThrottle, OperatorApi } from './operator-api.js';
 import { allow, indexArn, JOURNAL_RW, normalizeZoneName } from './publisher-parts.js';
 import { PublisherStorage } from './publisher-storage.js';
 import { PublicPortal, type PublicPortalProps } from './public-portal.js';
+import { type EvidenceOptions, PublisherEvidence } from './evidence.js';
 import { allowOperatorReconcile, ReconcileWorkflow } from './reconcile-workflow.js';
 import { CANARY_FUNCTION_ID, type FunctionSpec, ZoneCanary } from './zone-canary.js';
 import { ZoneQuota } from './zone-quota.js';
@@ -171,6 +173,12 @@ export interface DnsblPublisherProps {
    * or your own domain in front of it).
    */
   readonly lookupUrl?: string;
+  /**
+   * The evidence path's AWS settings (lib/evidence.ts): allow ranges and file, own infrastructure,
+   * pfx2as file, reporter roles, abuse reports by mail. Its table and routes exist whenever a list
+   * has an `evidence` policy.
+   */
+  readonly evidence?: EvidenceOptions;
 }
 
 /** Where the handler entry files live (lambdas/handlers next to lib/). */
@@ -223,6 +231,8 @@ export class DnsblPublisher extends Construct {
   readonly operatorApi: OperatorApi;
   /** The public side (lib/public-portal.ts), when `publicPortal` is given. */
   readonly publicPortal?: PublicPortal;
+  /** The evidence path (lib/evidence.ts), when a list has an evidence policy. */
+  readonly evidence?: PublisherEvidence;
   readonly monitoring: PublisherMonitoring;
   /** The hosted zone's name servers (tokens: known at deploy time). */
   readonly nameServers: string[];
@@ -265,6 +275,7 @@ export class DnsblPublisher extends Construct {
       ...(l.selfDelistLimit === undefined ? {} : { selfDelistLimit: l.selfDelistLimit }),
       ...(l.selfDelistDnsProof === undefined ? {} : { selfDelistDnsProof: l.selfDelistDnsProof }),
       ...(l.automatedSources === undefined ? {} : { automatedSources: l.automatedSources }),
+      ...(l.evidence === undefined ? {} : { evidence: l.evidence }),
     }));
     const baseConfig = {
       zone: zoneName,
@@ -468,6 +479,15 @@ export class DnsblPublisher extends Construct {
         ...props.publicPortal,
       });
       this.publicPortal.grantOperatorReview(this.apiFunction);
+    }
+
+    // ---------------------------------------------------------------- evidence (lib/evidence.ts)
+    if (props.evidence || cfg.lists.some((l) => l.evidence)) {
+      this.evidence = new PublisherEvidence(this, 'Evidence', {
+        zoneName, zoneConfig: cfg, options: props.evidence ?? {}, hostedZoneArn: zoneArn, listingsTable: this.listingsTable, journalTable: this.journalTable,
+        apiFunction: this.apiFunction, api: this.api, alarmTopic: this.alarmTopic, alarms: this.alarms, logBucket: this.logBucket,
+        removalPolicy: this.removalPolicy, makeFunction, acknowledge,
+      });
     }
 
     // ---------------------------------------------------------------- reconcile workflow and schedules

@@ -47,7 +47,8 @@ export interface ApiDeps {
   /**
    * The evidence intake's routes (POST /v1/evidence, POST /v1/policy/dry-run: evidenceRoutes() of
    * lambdas/evidence/routes.ts), given by whoever wires the intake; omitted: none. Passed in rather
-   * than imported, so a deployment without evidence bundles none of its code or permissions.
+   * than imported: the AWS handler passes them only when EVIDENCE_TABLE is set, so a deployment
+   * without evidence reaches none of its code and needs none of its permissions.
    */
   readonly evidenceRoutes?: readonly Route[];
 }
