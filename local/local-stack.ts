@@ -306,7 +306,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       proof: new DnsProofResolver(opts.proofDnsServers),
       publicBaseUrl: portal.url,
     });
+    // Evidence for the lists with an evidence policy (one table; lookup, history and the portal read it).
+    const policies = cfg.lists.flatMap((l) => (l.evidence ? [{ list: l.name, policy: l.evidence }] : []));
+    const evidenceStore = policies.length === 0 ? undefined : new EvidenceStore(doc, tables.evidence, { ttlSeconds: 30 * 86_400 });
     const apiDeps: ApiDeps = {
+      ...(evidenceStore ? { evidence: evidenceStore } : {}),
       delist,
       cfg,
       table,
@@ -318,19 +322,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     };
     // Evidence intake for the lists with an evidence policy: its listings are written through the
     // API's own write routes (apiListingWriter), so they are validated, guarded and audited alike.
-    const policies = cfg.lists.flatMap((l) => (l.evidence ? [{ list: l.name, policy: l.evidence }] : []));
-    const evidence = policies.length === 0 ? undefined : evidenceRoutes({
-      cfg,
+    const intake = evidenceStore && new EvidenceIntake({
       policies,
-      intake: new EvidenceIntake({
-        policies,
-        store: new EvidenceStore(doc, tables.evidence, { ttlSeconds: 30 * 86_400 }),
-        table,
-        writer: apiListingWriter(apiDeps),
-        protectedSet: ProtectedSet.build({}),
-        operatorDelisting: async (n, list) => (await lastOperatorDelisting(doc, tables.journal, n, list, isAutomationActor))?.at,
-      }),
+      store: evidenceStore,
+      table,
+      writer: apiListingWriter(apiDeps),
+      protectedSet: ProtectedSet.build({}),
+      operatorDelisting: async (n, list) => (await lastOperatorDelisting(doc, tables.journal, n, list, isAutomationActor))?.at,
     });
+    const evidence = intake && evidenceRoutes({ cfg, policies, intake });
     const api = await startHttpAdapter(createApiHandler({ ...apiDeps, ...(evidence ? { evidenceRoutes: evidence } : {}) }), { port: opts.apiPort ?? 0 });
     stops.push(() => api.close());
     checkAborted();
