@@ -13,8 +13,9 @@ interface ReportCtx {
   client(): Promise<ApiClient>;
   out(text: string): void;
   err(text: string): void;
-  /** Where progress goes (default: standard error). */
+  /** Where progress goes (default: the CLI's standard error). */
   readonly progress?: ProgressStream;
+  readonly io?: { readonly stderr: ProgressStream };
   readFile?(path: string): string;
 }
 
@@ -53,7 +54,7 @@ export const reportCommand = {
     }
     const parsed = parseReportFile(text);
     const client = await ctx.client();
-    const bar = new Progress(ctx.progress ?? process.stderr, parsed.events.length, 'report');
+    const bar = new Progress(ctx.progress ?? ctx.io?.stderr ?? process.stderr, parsed.events.length, 'report');
     const summary = await sendReport(
       parsed,
       async (items) => {
