@@ -348,6 +348,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       table,
       zoneProbe: new DnsZoneProbe({ zone: cfg.zone, servers: [`127.0.0.1:${r53.dnsPort}`] }),
       delist,
+      ...(evidenceStore ? { evidence: evidenceStore } : {}),
       ...(opts.publicLimiter ? { limiter: opts.publicLimiter } : {}),
     });
     checkAborted();
