@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAddress, queryName } from '../../lambdas/core/ip.js';
 import { type LocalStack, DEFAULT_CONFIG, startLocalStack } from '../../local/local-stack.js';
@@ -28,7 +28,7 @@ const CFG = {
 
 let stack: LocalStack;
 let dir: string;
-let transport: nodemailer.Transporter;
+let transport: Transporter;
 
 beforeAll(async () => {
   requireTool('dig');
@@ -59,7 +59,8 @@ afterAll(async () => {
 async function send(raw: string, from = 'reporter@example.net'): Promise<{ code: number; text: string }> {
   try {
     const info = await transport.sendMail({ envelope: { from, to: [`abuse@${CFG.zone}`] }, raw });
-    return { code: Number(info.response.slice(0, 3)), text: info.response };
+    const response = String(info.response ?? '');
+    return { code: Number(response.slice(0, 3)), text: response };
   } catch (e) {
     const err = e as { responseCode?: number; response?: string; message: string };
     return { code: err.responseCode ?? -1, text: err.response ?? err.message };
