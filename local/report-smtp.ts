@@ -51,16 +51,18 @@ class SmtpReply extends Error {
 
 function oneLine(s: string): string {
   const t = s.replace(/[^\x20-\x7e]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return t.length > MAX_REPLY ? `${t.slice(0, MAX_REPLY - 1)}…`.replace(/…$/, '...') : t;
+  return t.length > MAX_REPLY ? `${t.slice(0, MAX_REPLY - 3)}...` : t;
 }
 
 /** The 250 text for an accepted report: the address, how it was found, and what the policies did. */
 export function acceptedText(r: MailIntakeResult): string {
   const decided = (r.report?.decisions ?? []).filter((d) => d.action !== 'none').map((d) => `${d.list} ${d.action}${d.expiresAt ? ` until ${d.expiresAt.replace(/\.000Z$/, 'Z')}` : ''}`);
   const escalated = (r.report?.escalations ?? []).filter((e) => e.escalate).map((e) => `${e.list} ${e.network}`);
+  // A listing the write routes refused (an operator changed it meanwhile, the quota guard) is said so.
+  const refused = (r.report?.writes ?? []).filter((w) => !['created', 'updated', 'unchanged'].includes(w.status)).map((w) => `${w.list} ${w.network} ${w.status}${w.note ? ` (${w.note})` : ''}`);
   return oneLine(
     `2.6.0 accepted: ${r.format} report about ${r.ip} (from ${r.how}); event ${r.eventId}; ` +
-      `${decided.length ? decided.join(', ') : 'below every list\'s threshold'}${escalated.length ? `; escalated ${escalated.join(', ')}` : ''}`,
+      `${decided.length ? decided.join(', ') : 'below every list\'s threshold'}${escalated.length ? `; escalated ${escalated.join(', ')}` : ''}${refused.length ? `; not written: ${refused.join(', ')}` : ''}`,
   );
 }
 

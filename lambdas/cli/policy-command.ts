@@ -113,7 +113,8 @@ export const policyCommand = {
       throw new UsageError(`${where} is not JSON: ${(e as Error).message}`);
     }
     const policies = policiesOf(doc, where);
-    const fileLimit = isObject(doc) && typeof doc.limit === 'number' ? doc.limit : undefined;
+    // A limit in the API's body shape ({"policies", "limit"}); --limit wins.
+    const fileLimit = isObject(doc) && 'policies' in doc && typeof doc.limit === 'number' ? doc.limit : undefined;
     const body = { policies, ...(limit !== undefined ? { limit } : fileLimit !== undefined ? { limit: fileLimit } : {}) };
     const r = (await (await ctx.client()).post<DryRunView>('/v1/policy/dry-run', body)).json;
     if (ctx.json) ctx.out(JSON.stringify(r, null, 2));

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { type EvidenceReply, parseReportFile, sendReport, type SendSummary } from '../evidence/report-file.js';
 import { ApiCallError, type ApiClient } from './client.js';
-import { EXIT, UsageError } from './main.js';
+import { EXIT, UsageError } from './command.js';
 import { Progress, type ProgressStream } from './progress.js';
 
 interface ReportCtx {

@@ -74,8 +74,10 @@ export async function publicLookup(deps: LookupDeps, input: unknown): Promise<Pu
   const names = cfg.lists.map((l) => l.name);
   const name = queryName(address.family, address.start, cfg.zone);
   const dnsPromise: Promise<DnsAnswer> = deps.zoneProbe?.query(name) ?? Promise.resolve({ status: 'unavailable', a: [], txt: [], servers: [] });
-  const covering = isTestPoint(address) ? [] : (await deps.table.covering(address, names, address.family === 4 ? 8 : 32)).filter((l) => names.includes(l.list));
-  const evidence = deps.evidence && !isTestPoint(address) ? publicEvidence((await deps.evidence.aggregates([address])).get(networkKey(address))) : undefined;
+  const [covering, evidence] = await Promise.all([
+    isTestPoint(address) ? [] : deps.table.covering(address, names, address.family === 4 ? 8 : 32).then((ls) => ls.filter((l) => names.includes(l.list))),
+    deps.evidence && !isTestPoint(address) ? deps.evidence.aggregates([address]).then((m) => publicEvidence(m.get(networkKey(address)))) : undefined,
+  ]);
   const effective = effectiveListings(cfg, covering, nowSeconds);
   const answer = answerFor(cfg, effective, address.family, address.start);
   const lists: PublicListView[] = cfg.lists.map((list) => {
