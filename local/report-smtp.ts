@@ -6,7 +6,8 @@
 //   550  the report names no untrusted relay (5.6.0), or the intake refused its event (5.7.1:
 //        e.g. older than the evidence TTL) - the reason is in the reply
 //   451  the intake failed (4.3.0: e.g. the table is unreachable): try again later
-// A reply line is at most 512 octets with its code (RFC 5321 4.5.3.1.5), so the text is cut to 400.
+// A reply line is at most 512 octets with its code and CRLF (RFC 5321 4.5.3.1.5), so the text is
+// cut to 400 characters.
 //
 //   curl smtp://127.0.0.1:2526 --mail-from me@example.net --mail-rcpt abuse@bl.example.org -T report.eml
 import type { AddressInfo } from 'node:net';
@@ -16,7 +17,12 @@ import type { EvidenceIntake } from '../lambdas/evidence/intake.js';
 import { ingestMail, type MailIntakeResult } from '../lambdas/evidence/mail-intake.js';
 
 export const DEFAULT_REPORT_SMTP_PORT = 2526;
-/** The largest report taken (SES receiving takes up to 40 MB; a report is a few KB). */
+/**
+ * The largest report taken locally: a report is a few KB. (SES receiving's S3 action takes up to
+ * 40 MB, headers included, and bounces larger mail: CfnReceiptRule.S3ActionProperty,
+ * https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_ses.CfnReceiptRule.S3ActionProperty.html
+ * — older revisions of that page say 30 MB.)
+ */
 export const DEFAULT_REPORT_MAX_BYTES = 1024 * 1024;
 const MAX_REPLY = 400;
 
