@@ -61,7 +61,7 @@ function usage(): string {
     '',
     'exit codes:',
     `  ${EXIT.ok}  done`,
-    `  ${EXIT.refused}  the API refused (invalid, conflict, not allowed), or an import had rejected lines`,
+    `  ${EXIT.refused}  the API refused (invalid, conflict, not allowed), or an import or report had rejected lines`,
     `  ${EXIT.usage}  usage error or input refused locally: nothing was sent`,
     `  ${EXIT.unavailable}  the API could not be reached or failed (5xx), or interrupted; an import says how to resume`,
     `  ${EXIT.notFound}  nothing to remove: delist or exclude --remove of an entry that does not exist`,
