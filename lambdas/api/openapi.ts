@@ -25,6 +25,7 @@ import {
   writeResponseSchema,
 } from './schemas.js';
 import { statusResponseSchema } from './status-schema.js';
+import { dryRunRequestSchema, dryRunResponseSchema, evidenceRequestSchema, evidenceResponseSchema } from './evidence-schemas.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -47,7 +48,7 @@ function toQueryParameters(schema: z.ZodObject): JsonSchema[] {
 }
 
 /** Request bodies (the rest are responses). */
-const REQUESTS = new Set(['UpsertRequest', 'RemoveRequest']);
+const REQUESTS = new Set(['UpsertRequest', 'RemoveRequest', 'EvidenceRequest', 'DryRunRequest']);
 
 const components: Record<string, ZodTypeAny> = {
   UpsertRequest: upsertBodySchema,
@@ -58,6 +59,10 @@ const components: Record<string, ZodTypeAny> = {
   BrowseResponse: browseResponseSchema,
   HistoryResponse: historyResponseSchema,
   StatusResponse: statusResponseSchema,
+  EvidenceRequest: evidenceRequestSchema,
+  EvidenceResponse: evidenceResponseSchema,
+  DryRunRequest: dryRunRequestSchema,
+  DryRunResponse: dryRunResponseSchema,
   Error: errorBodySchema,
 };
 
@@ -155,13 +160,13 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/lookup': {
         get: read(
           'Look up an address or network',
-          'Every entry covering it per list (and, for a network, the entries inside it, capped at 1000); for an address also the computed answer and what the live zone answers over DNS (status "unavailable" after 2 s).',
+          'Every entry covering it per list (and, for a network, the entries inside it, capped at 1000); for an address also the computed answer, what the live zone answers over DNS (status "unavailable" after 2 s) and the evidence about it (deployments with evidence).',
           lookupQuerySchema,
           'LookupResponse',
         ),
       },
       '/v1/history': {
-        get: read('Audit trail of a network', 'Every change of the network in every list, oldest first: who, when, before/after, why.', historyQuerySchema, 'HistoryResponse'),
+        get: read('Audit trail of a network', 'Every change of the network in every list, oldest first: who, when, before/after, why; for an address, on the first page, also its evidence (deployments with evidence).', historyQuerySchema, 'HistoryResponse'),
       },
       '/v1/status': {
         get: read(
@@ -181,6 +186,26 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/reconcile/{passId}': {
         get: { summary: 'A reconcile pass', description: 'Status (RUNNING, SUCCEEDED, FAILED …) and, when done, the pass report.', parameters: [{ name: 'passId', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'The pass' }, '404': { description: 'No such pass' } } },
+      },
+      '/v1/evidence': {
+        post: {
+          summary: 'Submit evidence (reporters)',
+          description:
+            'Up to 1,000 events {ip, kind, observedAt, reporter?, detail?, id?} (deployments with an evidence policy only; reporters\' IAM policy allows this route alone). ' +
+            'Idempotent by event id (given, or a digest of the event). Bad events get per-item errors in "rejected" and the good ones are kept; 400 only when no event is good. ' +
+            'Each list\'s policy is applied to the batch\'s addresses (and escalation to the prefixes around them); listings are written through the operator write routes (validated, audited).',
+          requestBody: { required: true, ...json('EvidenceRequest') },
+          responses: { '200': { description: 'The good events were stored and evaluated.', ...json('EvidenceResponse') }, ...errors(400, 403, 404, 413, 415, 500) },
+        },
+      },
+      '/v1/policy/dry-run': {
+        post: {
+          summary: 'Try an evidence policy change',
+          description:
+            'Evaluates the given policies (the configured ones for lists not named) against the current evidence without writing anything: what would be listed, extended, delisted, escalated and de-escalated. Scans the evidence aggregates (at most limit addresses).',
+          requestBody: { required: true, ...json('DryRunRequest') },
+          responses: { '200': { description: 'What the policies would do; nothing was written.', ...json('DryRunResponse') }, ...errors(400, 403, 404, 413, 415, 500) },
+        },
       },
       '/v1/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': {} } } } } },
     },

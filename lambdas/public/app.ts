@@ -14,7 +14,7 @@
 // parameters are refused; every error is a 4xx naming the field, as JSON or as a page.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import type { ZoneProbe } from '../api/deps.js';
+import type { EvidenceReader, ZoneProbe } from '../api/deps.js';
 import { ApiError, type ErrorLog, errorResult, jsonResult, quote } from '../api/errors.js';
 import { header, queryParams, readJsonBody } from '../api/request.js';
 import { type Route, Router } from '../api/router.js';
@@ -33,6 +33,8 @@ export interface PublicDeps {
   readonly cfg: ZoneConfig;
   readonly table: ListingsTable;
   readonly zoneProbe?: ZoneProbe;
+  /** The evidence table: the look-up shows counts by kind and last seen (never reporters or details). */
+  readonly evidence?: EvidenceReader;
   readonly delist: DelistService;
   readonly limiter?: ClientLimiter;
   /** Proxies in front that append to X-Forwarded-For (CloudFront: 1); 0: the connection's address is the client. */
@@ -118,7 +120,7 @@ const asApiError = (e: unknown): ApiError | undefined =>
 
 export function publicRouter(deps: PublicDeps): Router {
   const langOf = (ctx: { event: APIGatewayProxyEvent }): Lang => pickLang(header(ctx.event, 'accept-language'));
-  const lookupDeps = { cfg: deps.cfg, table: deps.table, ...(deps.zoneProbe ? { zoneProbe: deps.zoneProbe } : {}), ...(deps.now ? { now: deps.now } : {}) };
+  const lookupDeps = { cfg: deps.cfg, table: deps.table, ...(deps.zoneProbe ? { zoneProbe: deps.zoneProbe } : {}), ...(deps.evidence ? { evidence: deps.evidence } : {}), ...(deps.now ? { now: deps.now } : {}) };
   const page = async (ctx: { event: APIGatewayProxyEvent }) => {
     const lang = langOf(ctx);
     const q = params(ctx.event, ['ip']);
