@@ -165,3 +165,4 @@ export function evidenceRoutesFromEnv(env: NodeJS.ProcessEnv, parts: EvidencePar
     },
   }));
 }
+

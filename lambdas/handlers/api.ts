@@ -16,6 +16,7 @@ import type { ApiDeps } from '../api/deps.js';
 import { DnsZoneProbe, parseDnsServers, ZONE_DNS_SERVERS_ENV } from '../api/dns-probe.js';
 import { delistServiceFromEnv } from '../public/delist-from-env.js';
 import { s3ClientFromEnv } from '../adapters/export-store.js';
+import { evidenceReaderFromEnv } from '../adapters/evidence-store.js';
 import { evidenceRoutesFromEnv } from '../evidence/evidence-from-env.js';
 import { logger, requireEnv, runtime } from './runtime.js';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -39,11 +40,14 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
     const journal = new Journal(rt.doc, rt.journalTable);
     // With the portal deployed: the review routes (/v1/requests) approve and deny its requests.
     const delist = delistServiceFromEnv(process.env, { cfg: rt.cfg, doc: rt.doc, journalTable: rt.journalTable, table: rt.table, journal });
+    const evidenceReader = evidenceReaderFromEnv(process.env, rt.doc);
     const deps: ApiDeps = {
       cfg: rt.cfg,
       table: rt.table,
       journal,
       ...(delist ? { delist } : {}),
+      // lookup and history show an address's evidence.
+      ...(evidenceReader ? { evidence: evidenceReader } : {}),
       zoneProbe: new DnsZoneProbe({ zone: rt.cfg.zone, ...(servers ? { servers: parseDnsServers(servers) } : {}) }),
       log: { error: (message, extra) => logger.error(message, extra) },
       quotaGuard: new QuotaGuard(quota, { onUnreadable: (reason) => logger.warn('zone quota unreadable; write not guarded', { reason }) }),
