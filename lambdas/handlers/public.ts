@@ -13,7 +13,9 @@
 //   SES_CONFIGURATION_SET  optional SES configuration set
 //   ZONE_DNS_SERVERS       optional "ip[:port]," list for the live DNS answer (unset: the zone's NS addresses)
 //   DELIST_PROOF_DNS_SERVERS optional resolvers for DNS proof of control (unset: the system resolver)
-//   PUBLIC_TRUSTED_PROXIES how many proxies append to X-Forwarded-For before API Gateway (CloudFront: 1; default 0)
+//   PUBLIC_TRUSTED_PROXIES how many proxies append to X-Forwarded-For before API Gateway (default 0)
+//   PUBLIC_CLIENT_IP_HEADER the header CloudFront's viewer-request function overwrites with the viewer's
+//                          address (x-dnsbl-viewer-ip; set by lib/public-portal.ts), trusted as the client
 //   PUBLIC_RATE_LOOKUP, PUBLIC_RATE_REQUEST  optional "burst/perSecond" per client, e.g. "30/1" and "5/0.0167"
 //   DYNAMODB_ENDPOINT      optional (local stand-ins)
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -29,6 +31,7 @@ import { validateZoneConfig, type ZoneConfig } from '../core/listing.js';
 import { type PublicDeps, type PublicHandler, publicHandler } from '../public/app.js';
 import { ClientLimiter, DEFAULT_PUBLIC_RULES, type RateRule } from '../public/rate-limit.js';
 import { delistServiceFromEnv, PUBLIC_BASE_URL_ENV } from '../public/delist-from-env.js';
+import { PUBLIC_CLIENT_IP_HEADER_ENV } from '../public/viewer-ip.js';
 import { logger, requireEnv } from './runtime.js';
 
 export { PUBLIC_BASE_URL_ENV };
@@ -75,6 +78,7 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
         },
       }),
       trustedProxies: Number(env[PUBLIC_TRUSTED_PROXIES_ENV] ?? 0),
+      ...(env[PUBLIC_CLIENT_IP_HEADER_ENV] ? { clientIpHeader: env[PUBLIC_CLIENT_IP_HEADER_ENV] } : {}),
       log: { error: (message, extra) => logger.error(message, extra) },
     });
   }
