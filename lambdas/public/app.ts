@@ -25,7 +25,7 @@ import { type DelistService, publicView } from './delist-service.js';
 import { confirmPage, delistPage, errorPage, lookupPage, resultPage, sentPage, STYLESHEET } from './html.js';
 import { publicLookup } from './lookup-service.js';
 import { type Lang, pickLang, t } from './messages.js';
-import { ClientLimiter, DEFAULT_PUBLIC_RULES } from './rate-limit.js';
+import { ClientLimiter, DEFAULT_PUBLIC_RULES, type RequestLimiter } from './rate-limit.js';
 import { viewerAddress } from './viewer-ip.js';
 
 export const MAX_PUBLIC_BODY = 8 * 1024;
@@ -35,7 +35,8 @@ export interface PublicDeps {
   readonly table: ListingsTable;
   readonly zoneProbe?: ZoneProbe;
   readonly delist: DelistService;
-  readonly limiter?: ClientLimiter;
+  /** In AWS a SharedClientLimiter (shared-limiter.ts): back-off across containers. */
+  readonly limiter?: RequestLimiter;
   /** Proxies in front that append to X-Forwarded-For; 0: the connection's address is the client. */
   readonly trustedProxies?: number;
   /**
@@ -223,7 +224,7 @@ export function publicHandler(deps: PublicDeps): PublicHandler {
     const method = (event.httpMethod ?? 'GET').toUpperCase();
     const wantsJson = path.startsWith('/api/');
     const lang = pickLang(header(event, 'accept-language'));
-    const verdict = limiter.take(method === 'POST' ? 'request' : 'lookup', clientOf(event, deps.trustedProxies, deps.clientIpHeader));
+    const verdict = await limiter.take(method === 'POST' ? 'request' : 'lookup', clientOf(event, deps.trustedProxies, deps.clientIpHeader));
     try {
       if (!verdict.ok) {
         throw new ApiError(429, 'too-many-requests', t('en', 'error.rate', { seconds: verdict.retryAfterSeconds }), undefined, [], { 'retry-after': String(verdict.retryAfterSeconds) });
