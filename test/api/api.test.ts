@@ -105,8 +105,9 @@ describe('lists and the OpenAPI document', () => {
     expect(r.status).toBe(200);
     expect(r.json).toEqual(openApiDocument());
     expect(r.json.openapi).toBe('3.1.0');
-    const routes = apiRouter({ cfg: CFG, table: env.table, journal: env.journal }).routes();
-    expect(routes.length).toBe(10);
+    // With the portal's review routes (/v1/requests…) too.
+    const routes = apiRouter({ cfg: CFG, table: env.table, journal: env.journal, delist: {} as never }).routes();
+    expect(routes.length).toBe(14);
     for (const { method, path } of routes) expect(r.json.paths[path]?.[method.toLowerCase()], `${method} ${path}`).toBeDefined();
     const upsert = r.json.components.schemas.UpsertRequest;
     expect(upsert.additionalProperties).toBe(false);
