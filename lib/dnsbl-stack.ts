@@ -26,7 +26,7 @@ export class DnsblStack extends Stack {
     });
     new CfnOutput(this, 'ApiUrl', { description: 'Operator API base URL (every method needs SigV4-signed requests).', value: p.api.url });
     if (p.publicPortal) {
-      new CfnOutput(this, 'PublicPortalUrl', { description: 'Public look-up page and self-service delisting (append lookup?ip=ADDRESS).', value: p.publicPortal.url });
+      new CfnOutput(this, 'PublicPortalUrl', { description: 'Public look-up page and self-service delisting, served by CloudFront (append lookup?ip=ADDRESS).', value: p.publicPortal.url });
     }
     new CfnOutput(this, 'ExportUrl', { description: 'Newest rbldnsd data file for mirrors (CloudFront, HTTPS only).', value: p.exportUrl });
     new CfnOutput(this, 'ExportManifestUrl', {

@@ -16,6 +16,7 @@ import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/adapters/table-schema.js';
+import { ConfigError, loadAppConfig } from '../../lib/config.js';
 import { ORIGIN_VERIFY_HEADER, VIEWER_IP_FUNCTION_CODE, VIEWER_IP_HEADER } from '../../lib/portal-distribution.js';
 import { grantsOfRole, logicalId, parseJoinedJson, resourcesOfType, type Synthesized, synth, ZONE } from './helpers.js';
 import { usedActionsInChild } from './used-actions.js';
@@ -259,5 +260,18 @@ describe('DnsblStack with the public portal', () => {
       expect(m.Namespace).toBe('AWS/States');
       expect(JSON.stringify(m.Dimensions)).toContain(logicalId(s.stack.publisher.reconcileWorkflow.stateMachine));
     }
+  });
+
+  it('reads the distribution\'s options from the config (domain, CLOUDFRONT web ACL) and refuses a malformed domain', () => {
+    // publicPortal is a config-file key (an object).
+    const load = (publicPortal: unknown) =>
+      loadAppConfig(
+        (key) => ({ 'dnsbl:config': 'portal.json', 'dnsbl:hostedZoneId': '' })[key],
+        () => JSON.stringify({ zoneName: ZONE, publicPortal }),
+      );
+    const domain = { domainName: PORTAL_DOMAIN, certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/abc' };
+    expect(load({ mailFrom: `DNSBL <delist@${ZONE}>`, domain, webAclArn: PORTAL_ACL }).publisher.publicPortal).toEqual({ mailFrom: `DNSBL <delist@${ZONE}>`, domain, webAclArn: PORTAL_ACL });
+    expect(() => load({ mailFrom: `DNSBL <delist@${ZONE}>`, domain: { domainName: PORTAL_DOMAIN } })).toThrow(ConfigError);
+    expect(() => load({ mailFrom: `DNSBL <delist@${ZONE}>`, domain: { domainName: PORTAL_DOMAIN } })).toThrow(/publicPortal\.domain must be/);
   });
 });
