@@ -233,20 +233,20 @@ function optRemovalPolicy(v: unknown): RemovalPolicy | undefined {
   throw new ConfigError('removalPolicy must be "retain" or "destroy"');
 }
 
-function optExportDomain(v: unknown): { domainName: string; certificateArn: string } | undefined {
+function optExportDomain(v: unknown, name = 'exportDomain'): { domainName: string; certificateArn: string } | undefined {
   if (v === undefined) return undefined;
-  const d = jsonIfString(v, 'exportDomain') as Record<string, unknown> | null;
+  const d = jsonIfString(v, name) as Record<string, unknown> | null;
   if (typeof d !== 'object' || d === null || typeof d.domainName !== 'string' || typeof d.certificateArn !== 'string') {
-    throw new ConfigError('exportDomain must be {"domainName": string, "certificateArn": string}');
+    throw new ConfigError(`${name} must be {"domainName": string, "certificateArn": string}`);
   }
   return { domainName: d.domainName, certificateArn: d.certificateArn };
 }
 
-/** `publicPortal`: {"mailFrom": "DNSBL <delist@bl.example.org>", "sesIdentity"?, "sesConfigurationSet"?, "baseUrl"?, "wafRequestsPer5Minutes"?}. */
+/** `publicPortal`: {"mailFrom": "DNSBL <delist@bl.example.org>", "sesIdentity"?, "sesConfigurationSet"?, "baseUrl"?, "domain"?, "webAclArn"?, "wafRequestsPer5Minutes"?}. */
 function optPublicPortal(v: unknown): PublicPortalOptions | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError('publicPortal must be an object like {"mailFrom": "DNSBL <delist@bl.example.org>"}');
-  const { mailFrom, sesIdentity, sesConfigurationSet, baseUrl, wafRequestsPer5Minutes, ...rest } = v as Record<string, unknown>;
+  const { mailFrom, sesIdentity, sesConfigurationSet, baseUrl, domain, webAclArn, wafRequestsPer5Minutes, ...rest } = v as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) throw new ConfigError(`publicPortal: unknown key(s) ${unknown.join(', ')}`);
   const from = optString(mailFrom, 'publicPortal.mailFrom');
@@ -256,6 +256,9 @@ function optPublicPortal(v: unknown): PublicPortalOptions | undefined {
     ...defined('sesIdentity', optString(sesIdentity, 'publicPortal.sesIdentity')),
     ...defined('sesConfigurationSet', optString(sesConfigurationSet, 'publicPortal.sesConfigurationSet')),
     ...defined('baseUrl', optString(baseUrl, 'publicPortal.baseUrl')),
+    // The portal's CloudFront distribution: a custom domain (ACM certificate in us-east-1), a CLOUDFRONT-scope web ACL.
+    ...defined('domain', optExportDomain(domain, 'publicPortal.domain')),
+    ...defined('webAclArn', optString(webAclArn, 'publicPortal.webAclArn')),
     ...defined('wafRequestsPer5Minutes', optInt(wafRequestsPer5Minutes, 'publicPortal.wafRequestsPer5Minutes')),
   };
 }

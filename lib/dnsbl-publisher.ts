@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import {
   Duration,
   Fn,
+  Lazy,
   RemovalPolicy,
   Stack,
   Validations,
@@ -57,6 +58,7 @@ import { AlarmTopic, PublisherMonitoring } from './monitoring.js';
 import { type ApiThrottle, OperatorApi } from './operator-api.js';
 import { allow, indexArn, JOURNAL_RW, normalizeZoneName } from './publisher-parts.js';
 import { PublisherStorage } from './publisher-storage.js';
+import { portalLookupUrl, withPortalLookupUrl } from './portal-distribution.js';
 import { PublicPortal, type PublicPortalProps } from './public-portal.js';
 import { type EvidenceOptions, PublisherEvidence } from './evidence.js';
 import { allowOperatorReconcile, ReconcileWorkflow } from './reconcile-workflow.js';
@@ -75,9 +77,9 @@ export const DEFAULT_TTL = 300;
 export const DEFAULT_NEGATIVE_TTL = 300;
 export const DEFAULT_API_THROTTLE: ApiThrottle = { rateLimit: 50, burstLimit: 100 };
 
-export function defaultLists(zoneName: string): ListDef[] {
+export function defaultLists(zoneName: string, hasLookupUrl = false): ListDef[] {
   return [
-    { name: 'spam', code: '127.0.0.2', txtTemplate: `Listed in {list}: {reason} - see https://${zoneName}/lookup?ip={ip}` },
+    { name: 'spam', code: '127.0.0.2', txtTemplate: `Listed in {list}: {reason} - see ${hasLookupUrl ? '{lookupUrl}' : `https://${zoneName}/lookup?ip={ip}`}` },
   ];
 }
 
@@ -87,7 +89,7 @@ export function exportFolder(exportPrefix: string, zoneName: string): string {
 }
 
 /** What the operator chooses of the public side (the rest is the publisher's). */
-export type PublicPortalOptions = Pick<PublicPortalProps, 'mailFrom' | 'sesIdentity' | 'sesConfigurationSet' | 'baseUrl' | 'throttle' | 'wafRequestsPer5Minutes'>;
+export type PublicPortalOptions = Pick<PublicPortalProps, 'mailFrom' | 'sesIdentity' | 'sesConfigurationSet' | 'baseUrl' | 'domain' | 'webAclArn' | 'throttle' | 'wafRequestsPer5Minutes'>;
 
 export interface DnsblPublisherProps {
   /** Zone apex, lower case without trailing dot, e.g. "bl.example.org". */
@@ -169,8 +171,8 @@ export interface DnsblPublisherProps {
   readonly publicPortal?: PublicPortalOptions;
   /**
    * The look-up page's address for TXT templates' `{lookupUrl}` ("{ip}" stands for the address), e.g.
-   * "https://bl.example.org/lookup?ip={ip}" (the stack's PublicPortalUrl output + "lookup?ip={ip}",
-   * or your own domain in front of it).
+   * "https://bl.example.org/lookup?ip={ip}".
+   * @default with `publicPortal`, its page (baseUrl, its domain, or its CloudFront distribution's domain)
    */
   readonly lookupUrl?: string;
   /**
@@ -268,7 +270,10 @@ export class DnsblPublisher extends Construct {
     }
 
     // ---------------------------------------------------------------- zone config (checked first)
-    const lists = (props.lists ?? defaultLists(zoneName)).map((l) => ({
+    // The portal's page is the default {lookupUrl}; its CloudFront domain exists only at deploy time
+    // (PORTAL_LOOKUP_URL_STANDIN until the functions' environment is resolved, lib/portal-distribution.ts).
+    const lookupUrl = props.lookupUrl ?? (props.publicPortal ? portalLookupUrl(props.publicPortal) : undefined);
+    const lists = (props.lists ?? defaultLists(zoneName, lookupUrl !== undefined)).map((l) => ({
       name: l.name, code: l.code, txtTemplate: l.txtTemplate, ...(l.route53Txt === undefined ? {} : { route53Txt: l.route53Txt }),
       // The portal's per-list policy (core/delist-policy.ts) travels in the zone configuration too.
       ...(l.selfDelist === undefined ? {} : { selfDelist: l.selfDelist }),
@@ -284,7 +289,7 @@ export class DnsblPublisher extends Construct {
       negativeTtl: props.negativeTtl ?? DEFAULT_NEGATIVE_TTL,
       ipv4ViaIpv6: props.ipv4ViaIpv6 ?? false,
       hostmaster: props.hostmaster ?? `hostmaster@${zoneName}`,
-      ...(props.lookupUrl === undefined ? {} : { lookupUrl: props.lookupUrl }),
+      ...(lookupUrl === undefined ? {} : { lookupUrl }),
     };
     const validate = (cfg: ZoneConfig) => {
       try {
@@ -350,7 +355,7 @@ export class DnsblPublisher extends Construct {
     }
     const nameservers = props.nameservers && props.nameservers.length > 0 ? [...props.nameservers] : zoneNameServers;
 
-    const cfg: ZoneConfig = validate({ ...baseConfig, nameservers });
+    const cfg: ZoneConfig = withPortalLookupUrl(validate({ ...baseConfig, nameservers }), Lazy.string({ produce: () => this.publicPortal!.lookupUrl }));
     this.zoneConfig = cfg;
     this.exportPrefix = props.exportPrefix ?? DEFAULT_EXPORT_PREFIX;
     if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(this.exportPrefix)) {
@@ -476,6 +481,7 @@ export class DnsblPublisher extends Construct {
         removalPolicy: this.removalPolicy,
         makeFunction,
         acknowledge,
+        logBucket: this.logBucket,
         ...props.publicPortal,
       });
       this.publicPortal.grantOperatorReview(this.apiFunction);

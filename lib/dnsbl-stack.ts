@@ -26,7 +26,7 @@ export class DnsblStack extends Stack {
     });
     new CfnOutput(this, 'ApiUrl', { description: 'Operator API base URL (every method needs SigV4-signed requests).', value: p.api.url });
     if (p.publicPortal) {
-      new CfnOutput(this, 'PublicPortalUrl', { description: 'Public look-up page and self-service delisting (append lookup?ip=ADDRESS).', value: p.publicPortal.url });
+      new CfnOutput(this, 'PublicPortalUrl', { description: 'Public look-up page and self-service delisting, served by CloudFront (append lookup?ip=ADDRESS).', value: p.publicPortal.url });
     }
     if (p.evidence) {
       new CfnOutput(this, 'EvidenceReporterPolicyArn', { description: 'Managed policy allowing only POST /v1/evidence on the operator API: attach it to reporters.', value: p.evidence.reporterPolicy.managedPolicyArn });

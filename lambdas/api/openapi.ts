@@ -24,6 +24,7 @@ import {
   upsertBodySchema,
   writeResponseSchema,
 } from './schemas.js';
+import { approveBodySchema, delistRequestSchema, denyBodySchema, requestListQuerySchema, requestListSchema } from './requests-schema.js';
 import { statusResponseSchema } from './status-schema.js';
 import { dryRunRequestSchema, dryRunResponseSchema, evidenceRequestSchema, evidenceResponseSchema } from './evidence-schemas.js';
 
@@ -48,7 +49,7 @@ function toQueryParameters(schema: z.ZodObject): JsonSchema[] {
 }
 
 /** Request bodies (the rest are responses). */
-const REQUESTS = new Set(['UpsertRequest', 'RemoveRequest', 'EvidenceRequest', 'DryRunRequest']);
+const REQUESTS = new Set(['UpsertRequest', 'RemoveRequest', 'EvidenceRequest', 'DryRunRequest', 'ApproveRequest', 'DenyRequest']);
 
 const components: Record<string, ZodTypeAny> = {
   UpsertRequest: upsertBodySchema,
@@ -63,6 +64,10 @@ const components: Record<string, ZodTypeAny> = {
   EvidenceResponse: evidenceResponseSchema,
   DryRunRequest: dryRunRequestSchema,
   DryRunResponse: dryRunResponseSchema,
+  ApproveRequest: approveBodySchema,
+  DenyRequest: denyBodySchema,
+  DelistRequest: delistRequestSchema,
+  DelistRequestList: requestListSchema,
   Error: errorBodySchema,
 };
 
@@ -207,7 +212,43 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'What the policies would do; nothing was written.', ...json('DryRunResponse') }, ...errors(400, 403, 404, 413, 415, 500) },
         },
       },
+      ...requestPaths(read),
       '/v1/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': {} } } } } },
+    },
+  };
+}
+
+/** The portal's delisting requests in review (present when the portal is deployed; lambdas/api/requests.ts). */
+function requestPaths(read: (summary: string, description: string, query: ZodTypeAny | undefined, response: keyof typeof components) => Record<string, unknown>): Record<string, unknown> {
+  const id = { name: 'id', in: 'path', required: true, description: 'the request id (UUID)', schema: { type: 'string', format: 'uuid' } };
+  const decide = (summary: string, description: string, body: 'ApproveRequest' | 'DenyRequest', required: boolean) => ({
+    summary,
+    description,
+    parameters: [id],
+    requestBody: { required, ...json(body) },
+    responses: {
+      '200': { description: 'Decided; the requester was mailed and the contact forgotten.', ...json('DelistRequest') },
+      '409': { description: 'The request is not in review (not-in-review), or the listing changed meanwhile; nothing changed.', ...json('Error') },
+      ...errors(400, 403, 404, 413, 415, 500),
+    },
+  });
+  return {
+    '/v1/requests': {
+      get: read(
+        'Delisting requests in review',
+        'The portal\'s confirmed requests an operator must decide (queued by a list\'s policy), oldest first, with contact and statement. Only with the portal deployed.',
+        requestListQuerySchema,
+        'DelistRequestList',
+      ),
+    },
+    '/v1/requests/{id}': {
+      get: { ...read('One delisting request', 'Any status; the contact is gone once the outcome was mailed.', undefined, 'DelistRequest'), parameters: [id] },
+    },
+    '/v1/requests/{id}/approve': {
+      post: decide('Approve a request', 'Delists the address where a host listing holds it, or adds an exclusion for exactly the address inside a listed range; audited with the request id.', 'ApproveRequest', false),
+    },
+    '/v1/requests/{id}/deny': {
+      post: decide('Deny a request', 'Keeps the listing and mails the requester the reason.', 'DenyRequest', true),
     },
   };
 }
