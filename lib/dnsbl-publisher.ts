@@ -494,6 +494,8 @@ export class DnsblPublisher extends Construct {
         apiFunction: this.apiFunction, api: this.api, alarmTopic: this.alarmTopic, alarms: this.alarms, logBucket: this.logBucket,
         removalPolicy: this.removalPolicy, makeFunction, acknowledge,
       });
+      // The public look-up shows an address's evidence counts and last seen.
+      if (this.publicPortal) this.evidence.grantReader(this.publicPortal.function, 'EvidenceRead');
     }
 
     // ---------------------------------------------------------------- reconcile workflow and schedules

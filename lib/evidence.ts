@@ -193,4 +193,12 @@ export class PublisherEvidence extends Construct {
       });
     }
   }
+  /**
+   * A function that only shows evidence (the public look-up: counts and last seen): the table's
+   * name and BatchGetItem on it, nothing else (lambdas/adapters/evidence-store.ts, aggregates).
+   */
+  grantReader(fn: lambda.Function, id: string): void {
+    fn.addEnvironment(EVIDENCE_ENV.table, this.table.tableName);
+    allow(fn, id, ['dynamodb:BatchGetItem'], [this.table.tableArn]);
+  }
 }

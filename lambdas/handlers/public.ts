@@ -33,6 +33,7 @@ import { type PublicDeps, type PublicHandler, publicHandler } from '../public/ap
 import { ClientLimiter, DEFAULT_PUBLIC_RULES, type RateRule } from '../public/rate-limit.js';
 import { SharedClientLimiter } from '../public/shared-limiter.js';
 import { ClientBackoffTable } from '../adapters/client-backoff-table.js';
+import { evidenceReaderFromEnv } from '../adapters/evidence-store.js';
 import { delistServiceFromEnv, PUBLIC_BASE_URL_ENV } from '../public/delist-from-env.js';
 import { PUBLIC_CLIENT_IP_HEADER_ENV } from '../public/viewer-ip.js';
 import { logger, requireEnv } from './runtime.js';
@@ -68,11 +69,14 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
     const journal = new Journal(doc, journalTable);
     const zoneServers = env[ZONE_DNS_SERVERS_ENV];
     const delist = delistServiceFromEnv(env, { cfg, doc, journalTable, table, journal });
+    const evidence = evidenceReaderFromEnv(env, doc);
     if (!delist) throw new Error(`${MAIL_FROM_ENV} and ${PUBLIC_BASE_URL_ENV} must be set for the portal`);
     instance = createPublicHandler({
       cfg,
       table,
       delist,
+      // With an evidence policy: the look-up shows counts by kind and last seen.
+      ...(evidence ? { evidence } : {}),
       zoneProbe: new DnsZoneProbe({ zone: cfg.zone, ...(zoneServers ? { servers: parseDnsServers(zoneServers) } : {}) }),
       // The bucket in this container, the back-off shared through the journal (shared-limiter.ts).
       limiter: new SharedClientLimiter(

@@ -53,7 +53,7 @@ describe('DnsblStack with evidence (table, reporter policy, SES receiving)', () 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'dnsbl-evidence-cfg-'));
     const file = path.join(dir, 'dnsbl.config.json');
-    writeFileSync(file, JSON.stringify({ zoneName: ZONE, lists: LISTS, evidence: EVIDENCE }));
+    writeFileSync(file, JSON.stringify({ zoneName: ZONE, lists: LISTS, evidence: EVIDENCE, publicPortal: { mailFrom: `DNSBL <delist@${ZONE}>` } }));
     [s, used] = await Promise.all([
       synth({ 'dnsbl:config': file, 'dnsbl:hostedZoneId': '', 'aws:cdk:bundling-stacks': [] }),
       usedActionsInChild(['lambdas/handlers/api.ts', 'lambdas/handlers/evidence-mail.ts']),
@@ -77,6 +77,16 @@ describe('DnsblStack with evidence (table, reporter policy, SES receiving)', () 
     listings: logicalId(s.stack.publisher.listingsTable),
     journal: logicalId(s.stack.publisher.journalTable),
     topic: logicalId(s.stack.publisher.alarmTopic),
+  });
+
+  it('lets the public look-up read evidence (counts and last seen) and nothing more of it', () => {
+    const portal = s.stack.publisher.publicPortal!.function;
+    const vars = s.json.Resources[logicalId(portal)]!.Properties!.Environment.Variables as Record<string, unknown>;
+    expect(vars[EVIDENCE_ENV.table]).toEqual({ Ref: ids().table });
+    // The intake's settings are not the portal's business.
+    expect(vars[EVIDENCE_ENV.allow]).toBeUndefined();
+    const onTable = statementsOfRole(s.json, logicalId(portal.role!)).filter((st) => JSON.stringify(st.Resource).includes(ids().table));
+    expect(onTable.flatMap((st) => [st.Action].flat())).toEqual(['dynamodb:BatchGetItem']);
   });
 
   it('has no unacknowledged cdk-nag finding', () => {
@@ -140,8 +150,8 @@ describe('DnsblStack with evidence (table, reporter policy, SES receiving)', () 
       const granted = [...grantsOfRole(s.json, role).keys()];
       return { unused: granted.filter((a) => !usedSet.has(a) && !platform.has(a) && !extra.has(a)).sort(), missing: [...usedSet].filter((a) => !granted.includes(a)).sort() };
     };
-    // This stack has no portal: the API's review mail is unreachable (as in shared-assertions.ts).
-    expect(check(i.apiRole, 'lambdas/handlers/api.ts', new Set(), ['ses:SendEmail'])).toEqual({ unused: [], missing: [] });
+    // This stack has the portal: the API mails review outcomes (ses:SendEmail).
+    expect(check(i.apiRole, 'lambdas/handlers/api.ts', new Set())).toEqual({ unused: [], missing: [] });
     expect(check(i.mailRole, 'lambdas/handlers/evidence-mail.ts', destination)).toEqual({ unused: [], missing: [] });
     // The SQS actions are on the mail function's own queue only.
     for (const a of destination) expect(m.get(a), a).toEqual([JSON.stringify({ 'Fn::GetAtt': [i.queue, 'Arn'] })]);
