@@ -98,7 +98,9 @@ describe('abuse reports by mail (local stack)', () => {
     // The forwarded spam exactly as the npm start banner shows it: curl speaking SMTP.
     const file = join(dir, 'forwarded.eml');
     await writeFile(file, fixture('forwarded.eml'));
-    const curl = await promisify(execFile)('curl', ['-sS', '-v', `smtp://127.0.0.1:${stack.reportSmtpPort}`, '--mail-from', 'user@example.org', '--mail-rcpt', `abuse@${CFG.zone}`, '-T', file], { encoding: 'utf8' });
+    const curl = await promisify(execFile)('curl', ['-sS', '-v', `smtp://127.0.0.1:${stack.reportSmtpPort}`, '--mail-from', 'user@example.org', '--mail-rcpt', `abuse@${CFG.zone}`, '-T', file], { encoding: 'utf8' }).catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'ENOENT' ? new Error('curl is not installed: apt-get install -y curl (.ci/run installs it)') : e;
+    });
     expect(curl.stderr).toMatch(/< 250 2\.6\.0 accepted: forwarded report about 2001:db8:bad::7 \(from Received header 2 of the attached message\)/);
 
     await stack.settle();
