@@ -18,6 +18,8 @@
 // compare runs of this code with each other and with DynamoDB Local's own ceiling (part ddb), and
 // say nothing absolute about DynamoDB.
 import { Resolver } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { BatchWriteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBDocumentClient as DocClient } from '@aws-sdk/lib-dynamodb';
 import { EvidenceStore, lastOperatorDelisting } from '../lambdas/adapters/evidence-store.js';
@@ -62,28 +64,49 @@ const POLICIES: ListPolicy[] = [{ list: 'spam', policy: validateEvidencePolicy(C
 
 // ---------------------------------------------------------------- counting DynamoDB calls
 
+// On-demand prices in us-east-1 per request unit (https://aws.amazon.com/dynamodb/pricing/on-demand/,
+// after the November 2024 reduction: $0.625 per million WRU, $0.125 per million RRU).
+const WRU_PRICE = 0.625 / 1e6;
+const RRU_PRICE = 0.125 / 1e6;
 const WRITES = new Set(['BatchWriteItemCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'TransactWriteItemsCommand']);
+
+interface ConsumedCapacity {
+  CapacityUnits?: number;
+  ReadCapacityUnits?: number;
+  WriteCapacityUnits?: number;
+}
 
 interface Calls {
   byCommand: Record<string, number>;
   itemsRead: number;
   /** Items written (a BatchWriteItem of 25 counts 25, a transaction its items). */
   itemsWritten: number;
+  /** Capacity units DynamoDB (Local) reports consumed: reads (RRU) and writes (WRU), GSIs included. */
+  rru: number;
+  wru: number;
 }
 
 function countCalls(doc: DynamoDBDocumentClient, name: string): { take(): Calls } {
-  let c: Calls = { byCommand: {}, itemsRead: 0, itemsWritten: 0 };
+  let c: Calls = { byCommand: {}, itemsRead: 0, itemsWritten: 0, rru: 0, wru: 0 };
   doc.middlewareStack.add(
     (next, context) => async (args) => {
       const cmd = String(context.commandName ?? 'unknown');
       c.byCommand[cmd] = (c.byCommand[cmd] ?? 0) + 1;
-      const input = args.input as { RequestItems?: Record<string, unknown[]>; TransactItems?: unknown[] };
+      const input = args.input as { RequestItems?: Record<string, unknown[]>; TransactItems?: unknown[]; ReturnConsumedCapacity?: string };
+      if (cmd !== 'DescribeTableCommand' && cmd !== 'CreateTableCommand') input.ReturnConsumedCapacity = 'INDEXES';
       if (cmd === 'BatchWriteItemCommand') c.itemsWritten += Object.values(input.RequestItems ?? {}).reduce((n, r) => n + r.length, 0);
       else if (cmd === 'TransactWriteItemsCommand') c.itemsWritten += input.TransactItems?.length ?? 0;
       else if (WRITES.has(cmd)) c.itemsWritten += 1;
       const out = await next(args);
-      const o = out.output as { Items?: unknown[]; Item?: unknown; Responses?: Record<string, unknown[]> };
-      c.itemsRead += (o.Items?.length ?? 0) + (o.Item ? 1 : 0) + Object.values(o.Responses ?? {}).reduce((n, r) => n + (Array.isArray(r) ? r.length : 0), 0);
+      const o = out.output as { Items?: unknown[]; Item?: unknown; Responses?: Record<string, unknown[]> | unknown[]; ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
+      const responses = Array.isArray(o.Responses) ? [] : Object.values(o.Responses ?? {});
+      c.itemsRead += (o.Items?.length ?? 0) + (o.Item ? 1 : 0) + responses.reduce((n, r) => n + (Array.isArray(r) ? r.length : 0), 0);
+      for (const cc of [o.ConsumedCapacity ?? []].flat()) {
+        c.rru += cc.ReadCapacityUnits ?? 0;
+        c.wru += cc.WriteCapacityUnits ?? 0;
+        // Some calls report only the total.
+        if (cc.ReadCapacityUnits === undefined && cc.WriteCapacityUnits === undefined) (WRITES.has(cmd) ? (c.wru += cc.CapacityUnits ?? 0) : (c.rru += cc.CapacityUnits ?? 0));
+      }
       return out;
     },
     { step: 'initialize', name },
@@ -91,7 +114,7 @@ function countCalls(doc: DynamoDBDocumentClient, name: string): { take(): Calls 
   return {
     take() {
       const r = c;
-      c = { byCommand: {}, itemsRead: 0, itemsWritten: 0 };
+      c = { byCommand: {}, itemsRead: 0, itemsWritten: 0, rru: 0, wru: 0 };
       return r;
     },
   };
@@ -197,10 +220,18 @@ async function partDdb(ddb: DynamoDbLocal): Promise<void> {
   console.log(`DynamoDB Local alone: BatchWriteItem ${fmt(batchRate)} items/s (25 a call, 8 at once); PutItem ${fmt(putRate)} calls/s (16 at once)`);
 }
 
-async function runBatches(name: string, send: (items: unknown[]) => Promise<{ accepted: number }>, counter: { take(): Calls }, batchOf: (b: number) => unknown[]): Promise<void> {
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+async function runBatches(name: string, send: (items: unknown[]) => Promise<{ accepted: number }>, counter: { take(): Calls }, batchOf: (b: number) => unknown[], javaPid: number): Promise<void> {
   // One batch first, not timed: warms the caches (prefix census, JIT) as a running Lambda has them.
   await send(batchOf(-1));
   counter.take();
+  const cpu0 = { node: cpuSeconds(process.pid), java: cpuSeconds(javaPid), wall: performance.now() };
   const times: number[] = [];
   let accepted = 0;
   for (let b = 0; b < BATCHES; b++) {
@@ -210,12 +241,16 @@ async function runBatches(name: string, send: (items: unknown[]) => Promise<{ ac
     times.push(performance.now() - t);
   }
   const calls = counter.take();
+  const wall = (performance.now() - cpu0.wall) / 1000;
+  const nodeCpu = (cpuSeconds(process.pid) - cpu0.node) / wall;
+  const javaCpu = (cpuSeconds(javaPid) - cpu0.java) / wall;
   const events = BATCHES * 1000;
   const total = times.reduce((a, b) => a + b, 0) / 1000;
   const writeCalls = sum(calls.byCommand, (k) => WRITES.has(k));
   console.log(
-    `${name.padEnd(44)} ${fmt(events / total).padStart(7)} events/s  (batch p50 ${fmt(pct(times, 50) / 1000, 2)} s; accepted ${accepted}/${events})  per event: ${fmt(sum(calls.byCommand) / events, 2)} calls, ${fmt(writeCalls / events, 2)} write calls, ${fmt(calls.itemsWritten / events, 2)} items written, ${fmt(calls.itemsRead / events, 2)} items read`,
+    `${name.padEnd(44)} ${fmt(events / total).padStart(7)} events/s  (batch p50 ${fmt(pct(times, 50) / 1000, 2)} s; accepted ${accepted}/${events})  per event: ${fmt(sum(calls.byCommand) / events, 2)} calls, ${fmt(writeCalls / events, 2)} write calls, ${fmt(calls.itemsWritten / events, 2)} items written, ${fmt(calls.itemsRead / events, 2)} items read; ${fmt(calls.wru / events, 2)} WRU + ${fmt(calls.rru / events, 2)} RRU = $${fmt(((calls.wru * WRU_PRICE + calls.rru * RRU_PRICE) / events) * 1e6, 2)} per million events`,
   );
+  console.log(`${''.padEnd(44)} CPU while it ran: this process ${fmt(nodeCpu * 100)}%, DynamoDB Local ${fmt(javaCpu * 100)}% (of one core; 2 cores, load average ${fmt(loadavg()[0]!, 1)})`);
   console.log(`${''.padEnd(44)} calls: ${Object.entries(calls.byCommand).sort().map(([k, v]) => `${k.replace('Command', '')} ${fmt(v / events, 2)}`).join(', ')}`);
 }
 
@@ -236,9 +271,9 @@ async function partIntake(ddb: DynamoDbLocal, viaHttp: boolean): Promise<void> {
   }
   const how = viaHttp ? 'POST /v1/evidence' : 'intake.submit';
   const addrs = spreadAddresses((BATCHES + 1) * 1000, 7);
-  await runBatches(`${how}, 1,000 distinct addresses`, send, e.counter, (b) => addrs.slice((b + 1) * 1000, (b + 2) * 1000).map(event));
+  await runBatches(`${how}, 1,000 distinct addresses`, send, e.counter, (b) => addrs.slice((b + 1) * 1000, (b + 2) * 1000).map(event), ddb.pid);
   const ten = spreadAddresses(10, 99);
-  await runBatches(`${how}, 1,000 events over 10 addresses`, send, e.counter, () => Array.from({ length: 1000 }, (_, i) => event(ten[i % 10]!)));
+  await runBatches(`${how}, 1,000 events over 10 addresses`, send, e.counter, () => Array.from({ length: 1000 }, (_, i) => event(ten[i % 10]!)), ddb.pid);
   await close();
 }
 
@@ -296,7 +331,7 @@ async function partEscalation(ddb: DynamoDbLocal): Promise<void> {
     const c = e.counter.take();
     const esc = r.escalations.filter((x) => x.escalate).length;
     console.log(
-      `${what.padEnd(52)} ${fmt(ms / 1000, 2).padStart(6)} s, ${fmt(sum(c.byCommand))} calls (${fmt(c.byCommand.QueryCommand ?? 0)} queries), ${fmt(c.itemsRead)} items read, ${fmt(c.itemsWritten)} items written; ${r.escalations.length} prefixes evaluated, ${esc} escalated`,
+      `${what.padEnd(52)} ${fmt(ms / 1000, 2).padStart(6)} s, ${fmt(sum(c.byCommand))} calls (${fmt(c.byCommand.QueryCommand ?? 0)} queries), ${fmt(c.itemsRead)} items read (${fmt(c.rru, 1)} RRU), ${fmt(c.itemsWritten)} items written (${fmt(c.wru, 1)} WRU); ${r.escalations.length} prefixes evaluated, ${esc} escalated`,
     );
   };
   await one('one event, a new address (first escalation)', [event(formatNetwork(host(65_535)))]);
