@@ -1,6 +1,6 @@
 // Benchmark: the evidence path (issue 14, "Scale and proof") on DynamoDB Local, 127.0.0.1 only.
 //
-//   npx tsx bench/evidence.bench.ts [--parts=intake,http,latency,escalation,ddb] [--batches=4]
+//   POWERTOOLS_LOG_LEVEL=ERROR npx tsx bench/evidence.bench.ts [--parts=intake,http,latency,escalation,ddb] [--batches=4]
 //                                   [--samples=30] [--fill=65535]
 //
 //   ddb         DynamoDB Local alone: BatchWriteItem items/s and PutItem/s at the intake's
