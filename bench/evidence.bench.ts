@@ -1,7 +1,7 @@
 // Benchmark: the evidence path (issue 14, "Scale and proof") on DynamoDB Local, 127.0.0.1 only.
 //
 //   POWERTOOLS_LOG_LEVEL=ERROR npx tsx bench/evidence.bench.ts [--parts=intake,http,latency,escalation,ddb] [--batches=4]
-//                                   [--samples=30] [--fill=65535]
+//                                   [--samples=30] [--fill=65535] [--concurrency=N]
 //
 //   ddb         DynamoDB Local alone: BatchWriteItem items/s and PutItem/s at the intake's
 //               concurrency, the ceiling any code on this machine works under
@@ -42,6 +42,8 @@ const PARTS = (process.argv.find((a) => a.startsWith('--parts='))?.slice(8) ?? '
 const BATCHES = numberArg('batches', 4);
 const SAMPLES = numberArg('samples', 30);
 const FILL = numberArg('fill', 65_535);
+/** The intake's concurrency and the operator write service's (default: theirs, 16 and 8). */
+const CONCURRENCY = numberArg('concurrency', 0);
 
 const CFG: ZoneConfig = {
   zone: 'bl.bench.test',
@@ -142,7 +144,7 @@ async function env(ddb: DynamoDbLocal): Promise<Env> {
   const doc = DocClient.from(ddb.client, { marshallOptions: { removeUndefinedValues: true } });
   const table = new ListingsTable(doc, names.listings);
   const journal = new Journal(doc, names.journal);
-  const apiDeps: ApiDeps = { cfg: CFG, table, journal, log: { error: () => undefined } };
+  const apiDeps: ApiDeps = { cfg: CFG, table, journal, log: { error: () => undefined }, ...(CONCURRENCY > 0 ? { writeConcurrency: CONCURRENCY } : {}) };
   const intake = new EvidenceIntake({
     policies: POLICIES,
     store: new EvidenceStore(doc, names.evidence, { ttlSeconds: 30 * 86_400 }),
@@ -150,6 +152,7 @@ async function env(ddb: DynamoDbLocal): Promise<Env> {
     writer: apiListingWriter(apiDeps),
     protectedSet: ProtectedSet.build({}),
     operatorDelisting: async (n, list) => (await lastOperatorDelisting(doc, names.journal, n, list, isAutomationActor))?.at,
+    ...(CONCURRENCY > 0 ? { concurrency: CONCURRENCY } : {}),
   });
   return { ddb, doc, table, intake, apiDeps, counter: countCalls(doc, `benchCountCalls-${t}`), names };
 }
