@@ -6,8 +6,10 @@
 // DNSBL_MAX_RRSETS (the stand-in's rrset quota; default as if raised to 10,000,000),
 // DNSBL_CANARY_SECONDS (how often the canary checks the zone; default 60, 0 = off),
 // DNSBL_PUBLIC_PORT (8082: the public look-up page, JSON and self-service delisting),
-// DNSBL_SMTP_PORT (2525: the SMTP outbox the portal mails to, kept in <data>/outbox/). Port 0 = any
-// free port.
+// DNSBL_SMTP_PORT (2525: the SMTP outbox the portal mails to, kept in <data>/outbox/),
+// DNSBL_REPORT_SMTP_PORT (2526: abuse reports by mail, ARF or forwarded spam, become evidence),
+// DNSBL_REPORT_TRUSTED_RELAYS (comma-separated networks passed over in reports' Received chains).
+// Port 0 = any free port.
 //
 // Stopping: SIGINT, SIGTERM or SIGHUP, to this process or to npm (`npm start` runs
 // `exec node --import tsx bin/local.ts`: no shell or tsx wrapper in between, npm forwards both
@@ -80,6 +82,8 @@ try {
     exportPort: port('DNSBL_EXPORT_PORT', 8081),
     publicPort: port('DNSBL_PUBLIC_PORT', 8082),
     smtpPort: port('DNSBL_SMTP_PORT', 2525),
+    reportSmtpPort: port('DNSBL_REPORT_SMTP_PORT', 2526),
+    reportTrustedRelays: (env.DNSBL_REPORT_TRUSTED_RELAYS ?? '').split(',').map((t) => t.trim()).filter(Boolean),
     signal: aborter.signal,
     log,
   });
@@ -103,7 +107,7 @@ dnsbl-publisher is running locally (Ctrl-C to stop)
   DNS (the zone)   127.0.0.1 port ${dnsPort}, UDP and TCP
   export (HTTP)    ${exportUrl}manifest.json  (what CloudFront serves to mirrors)
   public portal    ${stack.publicUrl}/lookup   (JSON: ${stack.publicUrl}/api/lookup?ip=…; self-service delisting)
-  SMTP outbox      127.0.0.1 port ${stack.smtpPort}  (every mail the portal sends, in ${stack.outbox.dir})
+  SMTP outbox      127.0.0.1 port ${stack.smtpPort}  (every mail the portal sends, in ${stack.outbox.dir})${stack.reportSmtpPort ? `\n  abuse reports    smtp://127.0.0.1:${stack.reportSmtpPort}  (ARF or forwarded spam -> evidence for the first untrusted relay)` : ''}
   data             ${stack.dataDir}
   rbldnsd file     ${stack.exportPath}  (pulled from the export)${rbldnsdPort ? `\n  rbldnsd (mirror) 127.0.0.1 port ${rbldnsdPort}` : '\n  (no rbldnsd: install it to also serve the file as a mirror does: apt-get install -y rbldnsd)'}
 
@@ -112,7 +116,12 @@ Try it:
     -d '{"items":[{"list":"${first}","network":"192.0.2.1","reason":"spam run seen by our traps"}]}'
   dig @127.0.0.1 -p ${dnsPort} +short 1.2.0.192.${cfg.zone} A
   dig @127.0.0.1 -p ${dnsPort} +short 1.2.0.192.${cfg.zone} TXT${rbldnsdPort ? `\n  dig @127.0.0.1 -p ${rbldnsdPort} +short 1.2.0.192.${cfg.zone} TXT    # the mirror, from the rbldnsd file` : ''}
-  npx dnsbl lookup 192.0.2.1 --api ${apiUrl}
+  npx dnsbl lookup 192.0.2.1 --api ${apiUrl}${stack.reportSmtpPort ? `
+  curl -s -XPOST ${apiUrl}/v1/evidence -H 'content-type: application/json' \\
+    -d '{"items":[{"ip":"203.0.113.50","kind":"spamtrap","observedAt":"'$(date -u +%FT%TZ)'","reporter":"trap-1"}]}'
+  curl smtp://127.0.0.1:${stack.reportSmtpPort} --mail-from reporter@example.net --mail-rcpt abuse@${cfg.zone} -T test/evidence/fixtures/forwarded.eml
+  npx dnsbl report events.csv --api ${apiUrl}       # lines: ip,kind,observedAt[,reporter[,detail]]
+  npx dnsbl lookup 203.0.113.50 --api ${apiUrl}     # its evidence: counts, first/last seen, reporters` : ''}
   npx dnsbl mirror pull --source ${exportUrl} --target ${mirrorFile}    # be a mirror
   open ${stack.publicUrl}/lookup?ip=192.0.2.1    # what a listed sender sees; request delisting there
   npx dnsbl requests list --api ${apiUrl}        # requests waiting for review

@@ -17,12 +17,18 @@
 //     "apiThrottle": { "rateLimit": 50, "burstLimit": 100 }, "removalPolicy": "retain",
 //     "exportPrefix": "rbldnsd", "mirrorAccountIds": ["111122223333"],
 //     "exportDomain": { "domainName": "mirror.example.org", "certificateArn": "arn:aws:acm:us-east-1:…" },
-//     "exportWebAclArn": "…", "apiWebAclArn": "…", "stackName": "Dnsbl-bl-example-org" }
+//     "exportWebAclArn": "…", "apiWebAclArn": "…", "stackName": "Dnsbl-bl-example-org",
+//     "evidence": { "allow": ["192.0.2.0/24"], "allowObject": "s3://b/allow.txt", "infrastructure": ["198.51.100.25"],
+//                   "pfx2asObject": "s3://b/pfx2as.txt", "reporterRoles": ["trap-feed"],
+//                   "mail": { "recipients": ["abuse@bl.example.org", {"address": "trap@bl.example.org", "kind": "spamtrap"}],
+//                             "trustedRelays": ["198.51.100.25"], "retentionDays": 30 } } }
+//   (lists[i].evidence: the list's evidence policy, lambdas/core/evidence-policy.ts; "evidence": lib/evidence.ts)
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration, aws_events as events, RemovalPolicy } from 'aws-cdk-lib';
 import type { ListDef } from '../lambdas/core/listing.js';
 import type { DnsblPublisherProps, PublicPortalOptions } from './dnsbl-publisher.js';
+import type { EvidenceOptions } from './evidence.js';
 
 export const CONTEXT = {
   zoneName: 'dnsbl:zoneName',
@@ -41,7 +47,7 @@ export interface DnsblAppConfig {
 const FILE_KEYS = new Set([
   'zoneName', 'hostedZoneId', 'alarmEmail', 'lists', 'ttl', 'negativeTtl', 'ipv4ViaIpv6', 'nameservers', 'hostmaster',
   'reconcileSchedule', 'reconcileMaxAgeMinutes', 'reconcileReadShare', 'quotaSchedule', 'exportSchedule', 'sweeperSchedule', 'canarySchedule', 'canaryMaxCalls', 'apiThrottle', 'removalPolicy', 'exportPrefix',
-  'mirrorAccountIds', 'exportDomain', 'exportWebAclArn', 'apiWebAclArn', 'stackName', 'lookupUrl', 'publicPortal',
+  'mirrorAccountIds', 'exportDomain', 'exportWebAclArn', 'apiWebAclArn', 'stackName', 'lookupUrl', 'publicPortal', 'evidence',
 ]);
 
 /** What a deploy without a configured zone says (bin/app.ts prints it and exits 1). */
@@ -96,6 +102,7 @@ export function loadAppConfig(get: Get, readFile: (file: string) => string = (f)
     ...defined('apiWebAclArn', optString(pick('apiWebAclArn'), 'apiWebAclArn')),
     ...defined('lookupUrl', optString(pick('lookupUrl'), 'lookupUrl')),
     ...defined('publicPortal', optPublicPortal(pick('publicPortal'))),
+    ...defined('evidence', optEvidence(pick('evidence'))),
   };
   const stackName =
     optString(pick('stackName', CONTEXT.stackName), 'stackName') ?? `Dnsbl-${zoneName.toLowerCase().replace(/\.$/, '').replace(/[^a-z0-9-]/g, '-')}`;
@@ -187,7 +194,7 @@ export function parseLists(v: unknown): ListDef[] | undefined {
   if (!Array.isArray(arr)) throw new ConfigError('lists must be a JSON array of {name, code, txtTemplate}');
   return arr.map((l, i) => {
     if (typeof l !== 'object' || l === null) throw new ConfigError(`lists[${i}] must be an object`);
-    const { name, code, txtTemplate, route53Txt, selfDelist, selfDelistLimit, selfDelistDnsProof, automatedSources, ...rest } = l as Record<string, unknown>;
+    const { name, code, txtTemplate, route53Txt, selfDelist, selfDelistLimit, selfDelistDnsProof, automatedSources, evidence, ...rest } = l as Record<string, unknown>;
     if (Object.keys(rest).length > 0) throw new ConfigError(`lists[${i}]: unknown key(s) ${Object.keys(rest).join(', ')}`);
     if (typeof name !== 'string' || typeof code !== 'string' || typeof txtTemplate !== 'string') {
       throw new ConfigError(`lists[${i}] needs string name, code and txtTemplate`);
@@ -196,7 +203,7 @@ export function parseLists(v: unknown): ListDef[] | undefined {
       throw new ConfigError(`lists[${i}].route53Txt must be true or false (false: A records only in Route 53)`);
     }
     // The portal's per-list keys; validateZoneConfig checks their values (core/listing.ts).
-    const portal = { selfDelist, selfDelistLimit, selfDelistDnsProof, automatedSources };
+    const portal = { selfDelist, selfDelistLimit, selfDelistDnsProof, automatedSources, evidence };
     const given = Object.fromEntries(Object.entries(portal).filter(([, v]) => v !== undefined)) as Partial<ListDef>;
     return { name, code, txtTemplate, ...(route53Txt === undefined ? {} : { route53Txt }), ...given };
   });
@@ -226,20 +233,20 @@ function optRemovalPolicy(v: unknown): RemovalPolicy | undefined {
   throw new ConfigError('removalPolicy must be "retain" or "destroy"');
 }
 
-function optExportDomain(v: unknown): { domainName: string; certificateArn: string } | undefined {
+function optExportDomain(v: unknown, name = 'exportDomain'): { domainName: string; certificateArn: string } | undefined {
   if (v === undefined) return undefined;
-  const d = jsonIfString(v, 'exportDomain') as Record<string, unknown> | null;
+  const d = jsonIfString(v, name) as Record<string, unknown> | null;
   if (typeof d !== 'object' || d === null || typeof d.domainName !== 'string' || typeof d.certificateArn !== 'string') {
-    throw new ConfigError('exportDomain must be {"domainName": string, "certificateArn": string}');
+    throw new ConfigError(`${name} must be {"domainName": string, "certificateArn": string}`);
   }
   return { domainName: d.domainName, certificateArn: d.certificateArn };
 }
 
-/** `publicPortal`: {"mailFrom": "DNSBL <delist@bl.example.org>", "sesIdentity"?, "sesConfigurationSet"?, "baseUrl"?, "wafRequestsPer5Minutes"?}. */
+/** `publicPortal`: {"mailFrom": "DNSBL <delist@bl.example.org>", "sesIdentity"?, "sesConfigurationSet"?, "baseUrl"?, "domain"?, "webAclArn"?, "wafRequestsPer5Minutes"?}. */
 function optPublicPortal(v: unknown): PublicPortalOptions | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError('publicPortal must be an object like {"mailFrom": "DNSBL <delist@bl.example.org>"}');
-  const { mailFrom, sesIdentity, sesConfigurationSet, baseUrl, wafRequestsPer5Minutes, ...rest } = v as Record<string, unknown>;
+  const { mailFrom, sesIdentity, sesConfigurationSet, baseUrl, domain, webAclArn, wafRequestsPer5Minutes, ...rest } = v as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) throw new ConfigError(`publicPortal: unknown key(s) ${unknown.join(', ')}`);
   const from = optString(mailFrom, 'publicPortal.mailFrom');
@@ -249,6 +256,43 @@ function optPublicPortal(v: unknown): PublicPortalOptions | undefined {
     ...defined('sesIdentity', optString(sesIdentity, 'publicPortal.sesIdentity')),
     ...defined('sesConfigurationSet', optString(sesConfigurationSet, 'publicPortal.sesConfigurationSet')),
     ...defined('baseUrl', optString(baseUrl, 'publicPortal.baseUrl')),
+    // The portal's CloudFront distribution: a custom domain (ACM certificate in us-east-1), a CLOUDFRONT-scope web ACL.
+    ...defined('domain', optExportDomain(domain, 'publicPortal.domain')),
+    ...defined('webAclArn', optString(webAclArn, 'publicPortal.webAclArn')),
     ...defined('wafRequestsPer5Minutes', optInt(wafRequestsPer5Minutes, 'publicPortal.wafRequestsPer5Minutes')),
+  };
+}
+
+const EVIDENCE_KEYS = ['allow', 'allowObject', 'infrastructure', 'pfx2asObject', 'reporterRoles', 'mail'];
+const EVIDENCE_MAIL_KEYS = ['recipients', 'trustedRelays', 'retentionDays'];
+
+/** `evidence`: its shape here; its values (networks, S3 addresses, kinds) are checked by lib/evidence.ts at synth. */
+function optEvidence(v: unknown): EvidenceOptions | undefined {
+  if (v === undefined) return undefined;
+  const o = jsonIfString(v, 'evidence');
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new ConfigError('evidence must be an object like {"allow": ["192.0.2.0/24"], "mail": {"recipients": ["abuse@bl.example.org"]}}');
+  const rec = o as Record<string, unknown>;
+  const unknown = Object.keys(rec).filter((k) => !EVIDENCE_KEYS.includes(k));
+  if (unknown.length > 0) throw new ConfigError(`evidence: unknown key(s) ${unknown.join(', ')}; allowed: ${EVIDENCE_KEYS.join(', ')}`);
+  let mail: EvidenceOptions['mail'];
+  if (rec.mail !== undefined) {
+    const m = rec.mail as Record<string, unknown> | null;
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new ConfigError('evidence.mail must be an object like {"recipients": ["abuse@bl.example.org"]}');
+    const bad = Object.keys(m).filter((k) => !EVIDENCE_MAIL_KEYS.includes(k));
+    if (bad.length > 0) throw new ConfigError(`evidence.mail: unknown key(s) ${bad.join(', ')}; allowed: ${EVIDENCE_MAIL_KEYS.join(', ')}`);
+    if (!Array.isArray(m.recipients)) throw new ConfigError('evidence.mail.recipients must be a list of addresses (or {"address", "kind"} objects)');
+    mail = {
+      recipients: m.recipients as Array<string | { address: string; kind: string }>,
+      ...defined('trustedRelays', optStringArray(m.trustedRelays, 'evidence.mail.trustedRelays')),
+      ...defined('retentionDays', optInt(m.retentionDays, 'evidence.mail.retentionDays')),
+    };
+  }
+  return {
+    ...defined('allow', optStringArray(rec.allow, 'evidence.allow')),
+    ...defined('allowObject', optString(rec.allowObject, 'evidence.allowObject')),
+    ...defined('infrastructure', optStringArray(rec.infrastructure, 'evidence.infrastructure')),
+    ...defined('pfx2asObject', optString(rec.pfx2asObject, 'evidence.pfx2asObject')),
+    ...defined('reporterRoles', optStringArray(rec.reporterRoles, 'evidence.reporterRoles')),
+    ...defined('mail', mail),
   };
 }

@@ -12,6 +12,7 @@
 //   ZoneSync (lib/zone-sync.ts)                       stream-sync and reconcile functions, stream mapping, failure queue
 //   OperatorApi (lib/operator-api.ts)                 API Gateway + api function
 //   ReconcileWorkflow, ZoneCanary, ZoneQuota          lib/reconcile-workflow.ts, zone-canary.ts, zone-quota.ts
+//   PublisherEvidence (lib/evidence.ts)               evidence table, reporter policy, SES mail intake (when a list has an evidence policy)
 // This class validates the props, holds the hosted zone, the functions' common settings
 // (makeFunction), the export and sweeper functions and their schedules, and wires the parts.
 // (Why the parts create their resources in this construct's scope: lib/publisher-parts.ts.)
@@ -26,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import {
   Duration,
   Fn,
+  Lazy,
   RemovalPolicy,
   Stack,
   Validations,
@@ -56,7 +58,9 @@ import { AlarmTopic, PublisherMonitoring } from './monitoring.js';
 import { type ApiThrottle, OperatorApi } from './operator-api.js';
 import { allow, indexArn, JOURNAL_RW, normalizeZoneName } from './publisher-parts.js';
 import { PublisherStorage } from './publisher-storage.js';
+import { portalLookupUrl, withPortalLookupUrl } from './portal-distribution.js';
 import { PublicPortal, type PublicPortalProps } from './public-portal.js';
+import { type EvidenceOptions, PublisherEvidence } from './evidence.js';
 import { allowOperatorReconcile, ReconcileWorkflow } from './reconcile-workflow.js';
 import { CANARY_FUNCTION_ID, type FunctionSpec, ZoneCanary } from './zone-canary.js';
 import { ZoneQuota } from './zone-quota.js';
@@ -73,9 +77,9 @@ export const DEFAULT_TTL = 300;
 export const DEFAULT_NEGATIVE_TTL = 300;
 export const DEFAULT_API_THROTTLE: ApiThrottle = { rateLimit: 50, burstLimit: 100 };
 
-export function defaultLists(zoneName: string): ListDef[] {
+export function defaultLists(zoneName: string, hasLookupUrl = false): ListDef[] {
   return [
-    { name: 'spam', code: '127.0.0.2', txtTemplate: `Listed in {list}: {reason} - see https://${zoneName}/lookup?ip={ip}` },
+    { name: 'spam', code: '127.0.0.2', txtTemplate: `Listed in {list}: {reason} - see ${hasLookupUrl ? '{lookupUrl}' : `https://${zoneName}/lookup?ip={ip}`}` },
   ];
 }
 
@@ -85,7 +89,7 @@ export function exportFolder(exportPrefix: string, zoneName: string): string {
 }
 
 /** What the operator chooses of the public side (the rest is the publisher's). */
-export type PublicPortalOptions = Pick<PublicPortalProps, 'mailFrom' | 'sesIdentity' | 'sesConfigurationSet' | 'baseUrl' | 'throttle' | 'wafRequestsPer5Minutes'>;
+export type PublicPortalOptions = Pick<PublicPortalProps, 'mailFrom' | 'sesIdentity' | 'sesConfigurationSet' | 'baseUrl' | 'domain' | 'webAclArn' | 'throttle' | 'wafRequestsPer5Minutes'>;
 
 export interface DnsblPublisherProps {
   /** Zone apex, lower case without trailing dot, e.g. "bl.example.org". */
@@ -167,10 +171,16 @@ export interface DnsblPublisherProps {
   readonly publicPortal?: PublicPortalOptions;
   /**
    * The look-up page's address for TXT templates' `{lookupUrl}` ("{ip}" stands for the address), e.g.
-   * "https://bl.example.org/lookup?ip={ip}" (the stack's PublicPortalUrl output + "lookup?ip={ip}",
-   * or your own domain in front of it).
+   * "https://bl.example.org/lookup?ip={ip}".
+   * @default with `publicPortal`, its page (baseUrl, its domain, or its CloudFront distribution's domain)
    */
   readonly lookupUrl?: string;
+  /**
+   * The evidence path's AWS settings (lib/evidence.ts): allow ranges and file, own infrastructure,
+   * pfx2as file, reporter roles, abuse reports by mail. Its table and routes exist whenever a list
+   * has an `evidence` policy.
+   */
+  readonly evidence?: EvidenceOptions;
 }
 
 /** Where the handler entry files live (lambdas/handlers next to lib/). */
@@ -223,6 +233,8 @@ export class DnsblPublisher extends Construct {
   readonly operatorApi: OperatorApi;
   /** The public side (lib/public-portal.ts), when `publicPortal` is given. */
   readonly publicPortal?: PublicPortal;
+  /** The evidence path (lib/evidence.ts), when a list has an evidence policy. */
+  readonly evidence?: PublisherEvidence;
   readonly monitoring: PublisherMonitoring;
   /** The hosted zone's name servers (tokens: known at deploy time). */
   readonly nameServers: string[];
@@ -258,13 +270,17 @@ export class DnsblPublisher extends Construct {
     }
 
     // ---------------------------------------------------------------- zone config (checked first)
-    const lists = (props.lists ?? defaultLists(zoneName)).map((l) => ({
+    // The portal's page is the default {lookupUrl}; its CloudFront domain exists only at deploy time
+    // (PORTAL_LOOKUP_URL_STANDIN until the functions' environment is resolved, lib/portal-distribution.ts).
+    const lookupUrl = props.lookupUrl ?? (props.publicPortal ? portalLookupUrl(props.publicPortal) : undefined);
+    const lists = (props.lists ?? defaultLists(zoneName, lookupUrl !== undefined)).map((l) => ({
       name: l.name, code: l.code, txtTemplate: l.txtTemplate, ...(l.route53Txt === undefined ? {} : { route53Txt: l.route53Txt }),
       // The portal's per-list policy (core/delist-policy.ts) travels in the zone configuration too.
       ...(l.selfDelist === undefined ? {} : { selfDelist: l.selfDelist }),
       ...(l.selfDelistLimit === undefined ? {} : { selfDelistLimit: l.selfDelistLimit }),
       ...(l.selfDelistDnsProof === undefined ? {} : { selfDelistDnsProof: l.selfDelistDnsProof }),
       ...(l.automatedSources === undefined ? {} : { automatedSources: l.automatedSources }),
+      ...(l.evidence === undefined ? {} : { evidence: l.evidence }),
     }));
     const baseConfig = {
       zone: zoneName,
@@ -273,7 +289,7 @@ export class DnsblPublisher extends Construct {
       negativeTtl: props.negativeTtl ?? DEFAULT_NEGATIVE_TTL,
       ipv4ViaIpv6: props.ipv4ViaIpv6 ?? false,
       hostmaster: props.hostmaster ?? `hostmaster@${zoneName}`,
-      ...(props.lookupUrl === undefined ? {} : { lookupUrl: props.lookupUrl }),
+      ...(lookupUrl === undefined ? {} : { lookupUrl }),
     };
     const validate = (cfg: ZoneConfig) => {
       try {
@@ -339,7 +355,7 @@ export class DnsblPublisher extends Construct {
     }
     const nameservers = props.nameservers && props.nameservers.length > 0 ? [...props.nameservers] : zoneNameServers;
 
-    const cfg: ZoneConfig = validate({ ...baseConfig, nameservers });
+    const cfg: ZoneConfig = withPortalLookupUrl(validate({ ...baseConfig, nameservers }), Lazy.string({ produce: () => this.publicPortal!.lookupUrl }));
     this.zoneConfig = cfg;
     this.exportPrefix = props.exportPrefix ?? DEFAULT_EXPORT_PREFIX;
     if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(this.exportPrefix)) {
@@ -465,9 +481,21 @@ export class DnsblPublisher extends Construct {
         removalPolicy: this.removalPolicy,
         makeFunction,
         acknowledge,
+        logBucket: this.logBucket,
         ...props.publicPortal,
       });
       this.publicPortal.grantOperatorReview(this.apiFunction);
+    }
+
+    // ---------------------------------------------------------------- evidence (lib/evidence.ts)
+    if (props.evidence || cfg.lists.some((l) => l.evidence)) {
+      this.evidence = new PublisherEvidence(this, 'Evidence', {
+        zoneName, zoneConfig: cfg, options: props.evidence ?? {}, hostedZoneArn: zoneArn, listingsTable: this.listingsTable, journalTable: this.journalTable,
+        apiFunction: this.apiFunction, api: this.api, alarmTopic: this.alarmTopic, alarms: this.alarms, logBucket: this.logBucket,
+        removalPolicy: this.removalPolicy, makeFunction, acknowledge,
+      });
+      // The public look-up shows an address's evidence counts and last seen.
+      if (this.publicPortal) this.evidence.grantReader(this.publicPortal.function, 'EvidenceRead');
     }
 
     // ---------------------------------------------------------------- reconcile workflow and schedules

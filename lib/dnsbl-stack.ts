@@ -26,7 +26,13 @@ export class DnsblStack extends Stack {
     });
     new CfnOutput(this, 'ApiUrl', { description: 'Operator API base URL (every method needs SigV4-signed requests).', value: p.api.url });
     if (p.publicPortal) {
-      new CfnOutput(this, 'PublicPortalUrl', { description: 'Public look-up page and self-service delisting (append lookup?ip=ADDRESS).', value: p.publicPortal.url });
+      new CfnOutput(this, 'PublicPortalUrl', { description: 'Public look-up page and self-service delisting, served by CloudFront (append lookup?ip=ADDRESS).', value: p.publicPortal.url });
+    }
+    if (p.evidence) {
+      new CfnOutput(this, 'EvidenceReporterPolicyArn', { description: 'Managed policy allowing only POST /v1/evidence on the operator API: attach it to reporters.', value: p.evidence.reporterPolicy.managedPolicyArn });
+      if (p.evidence.mail) {
+        new CfnOutput(this, 'EvidenceMailActivateCommand', { description: 'Makes the evidence mail rule set the active one (replaces any active set of the account in this region).', value: p.evidence.mail.activateCommand() });
+      }
     }
     new CfnOutput(this, 'ExportUrl', { description: 'Newest rbldnsd data file for mirrors (CloudFront, HTTPS only).', value: p.exportUrl });
     new CfnOutput(this, 'ExportManifestUrl', {

@@ -19,3 +19,4 @@ export { DnsblStack, type DnsblStackProps } from './dnsbl-stack.js';
 export { CONTEXT, ConfigError, loadAppConfig, NO_ZONE_MESSAGE, parseLists, type DnsblAppConfig } from './config.js';
 export { createApp, type CreateAppOptions } from './app.js';
 export type { ListDef, ZoneConfig } from '../lambdas/core/listing.js';
+export { PublisherEvidence, type EvidenceOptions, type EvidenceMailOptions } from './evidence.js';

@@ -1,14 +1,10 @@
 // The public side: the listed sender's look-up page and JSON, and self-service delisting
 // (lambdas/handlers/public.ts). Its own REST API, separate from the operator API: no IAM (anyone may
-// call it), a throttled stage, and a REGIONAL WAF web ACL on the stage with a rate-based rule per
-// client address, so one client's flood is refused before it reaches the function while others are
-// answered (the function's own per-client back-off is per container; WAF's count is fleet-wide).
-//
-// Why not CloudFront in front: a regional web ACL behind CloudFront sees CloudFront's addresses, not
-// the client's, and the client-supplied X-Forwarded-For (which CloudFront appends to) is what WAF's
-// forwarded-IP option would read: a flood could name a new "client" in every request. A web ACL of
-// CLOUDFRONT scope must be created in us-east-1. The page is small and rendered per request (it
-// shows the live DNS answer), so a cache would add little; the API's regional endpoint serves it.
+// call it), a throttled stage, CloudFront in front (lib/portal-distribution.ts: the page's address,
+// HTTPS only, no caching of answers, security headers, the viewer's address in a header the client
+// cannot write), and a REGIONAL WAF web ACL on the stage: only requests carrying the distribution's
+// origin-verify secret pass, then a rate-based rule per viewer address (fleet-wide, where the
+// function's own per-client back-off is shared through DynamoDB but starts per container).
 // Mail goes out through SES from `mailFrom` (an identity verified in SES).
 import {
   Duration,
@@ -20,12 +16,16 @@ import {
   aws_wafv2 as wafv2,
   type aws_lambda as lambda,
   type aws_lambda_nodejs as nodejs,
+  type aws_s3 as s3,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { JOURNAL_GSI, LISTINGS_GSI } from '../lambdas/adapters/table-schema.js';
 import { MAIL_FROM_ENV, SES_CONFIGURATION_SET_ENV } from '../lambdas/adapters/ses-mailer.js';
 import { PUBLIC_BASE_URL_ENV, PUBLIC_TRUSTED_PROXIES_ENV } from '../lambdas/handlers/public.js';
+import { PUBLIC_CLIENT_IP_HEADER_ENV, VIEWER_IP_HEADER } from '../lambdas/public/viewer-ip.js';
+import type { ExportDomain } from './export-distribution.js';
 import type { ApiThrottle } from './operator-api.js';
+import { ORIGIN_VERIFY_HEADER, PortalDistribution } from './portal-distribution.js';
 import { type Acknowledge, allow, indexArn, LISTINGS_READ, type MakeFunction } from './publisher-parts.js';
 
 const STAGE = 'public';
@@ -39,8 +39,14 @@ export interface PublicPortalProps {
   /** The SES identity `mailFrom` sends as (ses:SendEmail is granted on it). @default the domain of mailFrom */
   readonly sesIdentity?: string;
   readonly sesConfigurationSet?: string;
-  /** The site's address links in mails start with. @default the API stage's URL */
+  /** The site's address links in mails start with (your own proxy in front). @default the CloudFront distribution's URL */
   readonly baseUrl?: string;
+  /** A custom domain for the portal's distribution (ACM certificate in us-east-1). */
+  readonly domain?: ExportDomain;
+  /** A web ACL of CLOUDFRONT scope (created in us-east-1) for the portal's distribution, like exportWebAclArn. */
+  readonly webAclArn?: string;
+  /** The access-log bucket the distribution logs to (the export distribution's). */
+  readonly logBucket: s3.IBucket;
   /** Stage throttling for everyone together. @default 50 requests/s, burst 100 */
   readonly throttle?: ApiThrottle;
   /** WAF rate-based rule: requests per client address in any 5-minute window. @default 300 */
@@ -62,8 +68,12 @@ export class PublicPortal extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly api: apigw.RestApi;
   readonly webAcl: wafv2.CfnWebACL;
+  /** CloudFront in front of the API (lib/portal-distribution.ts). */
+  readonly portalDistribution: PortalDistribution;
   /** The page's address (`<url>lookup?ip=…`). */
   readonly url: string;
+  /** The look-up page for TXT templates' `{lookupUrl}` ("{ip}" stands for the address). */
+  readonly lookupUrl: string;
   private readonly mailResources: string[];
   private readonly mailEnv: Record<string, string>;
 
@@ -90,9 +100,19 @@ export class PublicPortal extends Construct {
       },
     });
     this.api.node.tryRemoveChild('Endpoint');
-    // The stage's URL from the API's id, not api.url: that names the stage, which depends on the
-    // methods, which depend on the function whose environment holds this URL.
-    this.url = props.baseUrl ?? `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${STAGE}/`;
+    this.portalDistribution = new PortalDistribution(this, 'Cdn', {
+      zoneName: props.zoneName,
+      api: this.api,
+      stageName: STAGE,
+      logBucket: props.logBucket,
+      removalPolicy: props.removalPolicy,
+      acknowledge: props.acknowledge,
+      ...(props.webAclArn ? { webAclArn: props.webAclArn } : {}),
+      ...(props.domain ? { domain: props.domain } : {}),
+    });
+    // Links point at the distribution: the execute-api URL answers nothing without its secret.
+    this.url = props.baseUrl ?? this.portalDistribution.url;
+    this.lookupUrl = `${this.url.replace(/\/$/, '')}/lookup?ip={ip}`;
 
     // What mailing as the portal takes: its links, its sender, ses:SendEmail on its identity (the
     // operator API gets the same through grantOperatorReview).
@@ -110,8 +130,9 @@ export class PublicPortal extends Construct {
       description: `DNSBL ${props.zoneName}: public look-up and self-service delisting`,
       memorySize: 256,
       timeout: Duration.seconds(10),
-      // API Gateway's sourceIp is the client's own address: no proxy in front.
-      extraEnv: { ...this.mailEnv, [PUBLIC_TRUSTED_PROXIES_ENV]: '0' },
+      // The client is the address CloudFront's function wrote (only CloudFront's requests pass the web
+      // ACL); X-Forwarded-For is not trusted (CloudFront appends to what the client wrote).
+      extraEnv: { ...this.mailEnv, [PUBLIC_TRUSTED_PROXIES_ENV]: '0', [PUBLIC_CLIENT_IP_HEADER_ENV]: VIEWER_IP_HEADER },
     });
     const fn = this.function;
     const listingsArn = props.listingsTable.tableArn;
@@ -140,15 +161,42 @@ export class PublicPortal extends Construct {
       visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'DnsblPublicPortal', sampledRequestsEnabled: true },
       rules: [
         {
-          name: 'PerClientRate',
+          // Direct calls of the execute-api URL: blocked, whatever headers they write.
+          name: 'OnlyThroughCloudFront',
           priority: 0,
+          action: { block: { customResponse: { responseCode: 403 } } },
+          statement: {
+            notStatement: {
+              statement: {
+                byteMatchStatement: {
+                  fieldToMatch: { singleHeader: { Name: ORIGIN_VERIFY_HEADER } },
+                  positionalConstraint: 'EXACTLY',
+                  searchString: this.portalDistribution.originVerifyValue,
+                  textTransformations: [{ priority: 0, type: 'NONE' }],
+                },
+              },
+            },
+          },
+          visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'DnsblPublicNotThroughCloudFront', sampledRequestsEnabled: true },
+        },
+        {
+          // Per viewer: the address CloudFront's function wrote (the request's source is a CloudFront edge).
+          name: 'PerClientRate',
+          priority: 1,
           action: { block: { customResponse: { responseCode: 429 } } },
-          statement: { rateBasedStatement: { limit, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
+          statement: {
+            rateBasedStatement: {
+              limit,
+              aggregateKeyType: 'FORWARDED_IP',
+              forwardedIpConfig: { headerName: VIEWER_IP_HEADER, fallbackBehavior: 'NO_MATCH' },
+              evaluationWindowSec: 300,
+            },
+          },
           visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'DnsblPublicPerClientRate', sampledRequestsEnabled: true },
         },
         {
           name: 'AwsCommonRules',
-          priority: 1,
+          priority: 2,
           overrideAction: { none: {} },
           statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesCommonRuleSet' } },
           visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'DnsblPublicCommonRules', sampledRequestsEnabled: true },

@@ -5,7 +5,11 @@
 // is then a mirror like any other: `dnsbl mirror pull` (lambdas/mirror/pull.ts) installs its file
 // from that HTTP export. Anyone can pull it too:
 //   npx dnsbl mirror pull --source http://127.0.0.1:8081/exports/rbldnsd/<zone>/ --target FILE
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ExportStore, s3Client } from '../lambdas/adapters/export-store.js';
@@ -21,9 +25,22 @@ import { byListMergeSource } from '../lambdas/services/export-source.js';
 /** The bucket of the local export (path-style URLs: http://127.0.0.1:<port>/<bucket>/<key>). */
 export const LOCAL_EXPORT_BUCKET = 'exports';
 
+interface S3rverObject {
+  bucket: string;
+  key: string;
+  content: Buffer | NodeJS.ReadableStream | null;
+  metadata: Record<string, string>;
+}
+interface S3rverStore {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
+  putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
+  getObject(bucket: string, key: string, options?: unknown): Promise<S3rverObject | null>;
+}
 interface S3rverInstance {
   run(): Promise<{ port: number; address: string }>;
   close(): Promise<void>;
+  store: S3rverStore;
 }
 type S3rverCtor = new (opts: Record<string, unknown>) => S3rverInstance;
 
@@ -66,10 +83,54 @@ function withAbortStub(client: S3Client): S3Client {
   return client;
 }
 
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+  return Buffer.concat(chunks);
+}
+
+/**
+ * S3 never shows a partial object: "Amazon S3 never adds partial objects; if you receive a success
+ * response, Amazon S3 added the entire object to the bucket"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html), and a GET sees the old object
+ * or the new one. s3rver truncates the file and streams into it (and answers before a buffered body
+ * is flushed), so a mirror pulling while the export overwrote manifest.json read it half written
+ * ("manifest is not JSON"). Here a PUT writes a temporary file, renames it into place and writes its
+ * metadata, and a GET reads object and metadata, one at a time: every read sees a whole object.
+ */
+function wholeObjects(store: S3rverStore): void {
+  let turn: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(f: () => Promise<T>): Promise<T> => {
+    const run = turn.then(f);
+    turn = run.catch(() => undefined);
+    return run;
+  };
+  const get = store.getObject.bind(store);
+  store.putObject = (object) =>
+    oneAtATime(async () => {
+      const content = object.content === null ? Buffer.alloc(0) : Buffer.isBuffer(object.content) ? object.content : await readAll(object.content);
+      const path = store.getResourcePath(object.bucket, object.key, 'object');
+      await mkdir(dirname(path), { recursive: true });
+      const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+      await writeFile(temporary, content);
+      await rename(temporary, path);
+      const md5 = createHash('md5').update(content).digest('hex');
+      await store.putMetadata(object.bucket, object.key, object.metadata, md5);
+      return { size: content.length, md5 };
+    });
+  store.getObject = (bucket, key, options) =>
+    oneAtATime(async () => {
+      const object = await get(bucket, key, options);
+      if (object?.content && !Buffer.isBuffer(object.content)) object.content = Readable.from(await readAll(object.content));
+      return object;
+    });
+}
+
 export async function startLocalExport(opts: LocalExportOptions): Promise<LocalExport> {
   // s3rver ships no types; load it through require.
   const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
   const server = new S3rver({ address: '127.0.0.1', port: opts.port, silent: true, directory: opts.directory, configureBuckets: [{ name: LOCAL_EXPORT_BUCKET }] });
+  wholeObjects(server.store);
   let port: number;
   try {
     ({ port } = await server.run());

@@ -30,6 +30,7 @@ import { ZoneLock } from '../lambdas/adapters/zone-lock.js';
 import { PublishedTable } from '../lambdas/adapters/published-table.js';
 import { SyncIntent } from '../lambdas/adapters/sync-intent.js';
 import { validateZoneConfig, type ZoneConfig } from '../lambdas/core/listing.js';
+import { parseNetwork } from '../lambdas/core/ip.js';
 import { startHttpAdapter } from '../lambdas/api/http-adapter.js';
 import { DnsZoneProbe } from '../lambdas/api/dns-probe.js';
 import { createApiHandler } from '../lambdas/handlers/api.js';
@@ -62,6 +63,7 @@ import { createPublicHandler } from '../lambdas/handlers/public.js';
 import { DelistService } from '../lambdas/public/delist-service.js';
 import type { ClientLimiter } from '../lambdas/public/rate-limit.js';
 import { type SmtpOutbox, startSmtpOutbox } from './smtp-outbox.js';
+import { type ReportSmtp, startReportSmtp } from './report-smtp.js';
 import type { ApiDeps } from '../lambdas/api/deps.js';
 import { EvidenceStore, lastOperatorDelisting } from '../lambdas/adapters/evidence-store.js';
 import { ProtectedSet, type ProtectedSetConfig } from '../lambdas/core/protected-set.js';
@@ -107,6 +109,10 @@ export interface LocalStackOptions {
   publicPort?: number;
   /** The SMTP outbox the portal mails to (written to <dataDir>/outbox/); 0 = any free port. */
   smtpPort?: number;
+  /** The SMTP server taking abuse reports by mail (when a list has an evidence policy); 0 = any free port. */
+  reportSmtpPort?: number;
+  /** Relays passed over in the Received chains of mailed reports (our own and the reporters' mail servers). */
+  reportTrustedRelays?: readonly string[];
   /** The portal's per-client limits (default: the production defaults). */
   publicLimiter?: ClientLimiter;
   /** Resolvers for the portal's DNS proof of control ("ip:port"; default the system resolver). */
@@ -143,6 +149,8 @@ export interface LocalStack {
   publicPort: number;
   smtpPort: number;
   outbox: SmtpOutbox;
+  /** The abuse-report SMTP server's port (absent: no list has an evidence policy). */
+  reportSmtpPort?: number;
   poller: StreamPoller;
   /** Waits until every change so far reached the zone and the rbldnsd file. */
   settle(): Promise<void>;
@@ -310,7 +318,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       proof: new DnsProofResolver(opts.proofDnsServers),
       publicBaseUrl: portal.url,
     });
+    // Evidence for the lists with an evidence policy (one table; lookup, history and the portal read it).
+    const policies = cfg.lists.flatMap((l) => (l.evidence ? [{ list: l.name, policy: l.evidence }] : []));
+    const evidenceStore = policies.length === 0 ? undefined : new EvidenceStore(doc, tables.evidence, { ttlSeconds: 30 * 86_400 });
     const apiDeps: ApiDeps = {
+      ...(evidenceStore ? { evidence: evidenceStore } : {}),
       delist,
       cfg,
       table,
@@ -322,19 +334,24 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     };
     // Evidence intake for the lists with an evidence policy: its listings are written through the
     // API's own write routes (apiListingWriter), so they are validated, guarded and audited alike.
-    const policies = cfg.lists.flatMap((l) => (l.evidence ? [{ list: l.name, policy: l.evidence }] : []));
-    const evidence = policies.length === 0 ? undefined : evidenceRoutes({
-      cfg,
+    const intake = evidenceStore && new EvidenceIntake({
       policies,
-      intake: new EvidenceIntake({
-        policies,
-        store: new EvidenceStore(doc, tables.evidence, { ttlSeconds: 30 * 86_400 }),
-        table,
-        writer: apiListingWriter(apiDeps),
-        protectedSet: ProtectedSet.build(opts.evidenceProtected ?? {}),
-        operatorDelisting: async (n, list) => (await lastOperatorDelisting(doc, tables.journal, n, list, isAutomationActor))?.at,
-      }),
+      store: evidenceStore,
+      table,
+      writer: apiListingWriter(apiDeps),
+      protectedSet: ProtectedSet.build(opts.evidenceProtected ?? {}),
+      operatorDelisting: async (n, list) => (await lastOperatorDelisting(doc, tables.journal, n, list, isAutomationActor))?.at,
     });
+    const evidence = intake && evidenceRoutes({ cfg, policies, intake });
+    // Abuse reports by mail: the same mail intake as SES receiving, behind a real SMTP server.
+    let reportSmtp: ReportSmtp | undefined;
+    if (intake) {
+      const trustedRelays = (opts.reportTrustedRelays ?? []).map((t) => parseNetwork(t, { field: 'reportTrustedRelays', maxWidth4: 0, maxWidth6: 0 }));
+      reportSmtp = await startReportSmtp({ intake, port: opts.reportSmtpPort ?? 0, trustedRelays, log }).catch((e: Error) => {
+        throw new Error(`the abuse-report SMTP server could not listen on 127.0.0.1 port ${opts.reportSmtpPort ?? 0} (${e.message}): set DNSBL_REPORT_SMTP_PORT to a free port (0 = any free port)`);
+      });
+      stops.push(() => reportSmtp!.close());
+    }
     const api = await startHttpAdapter(createApiHandler({ ...apiDeps, ...(evidence ? { evidenceRoutes: evidence } : {}) }), { port: opts.apiPort ?? 0 });
     stops.push(() => api.close());
     checkAborted();
@@ -352,6 +369,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       table,
       zoneProbe: new DnsZoneProbe({ zone: cfg.zone, servers: [`127.0.0.1:${r53.dnsPort}`] }),
       delist,
+      ...(evidenceStore ? { evidence: evidenceStore } : {}),
       ...(opts.publicLimiter ? { limiter: opts.publicLimiter } : {}),
     });
     checkAborted();
@@ -383,6 +401,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       publicPort: portal.port,
       smtpPort: outbox.port,
       outbox,
+      ...(reportSmtp ? { reportSmtpPort: reportSmtp.port } : {}),
       poller,
       async settle() {
         await poller.idle();

@@ -275,3 +275,12 @@ export async function lastOperatorDelisting(doc: DynamoDBDocumentClient, journal
   }
   return undefined;
 }
+
+/**
+ * The evidence table as lookup, history and the portal read it; undefined when the environment
+ * names none. A reader writes nothing, so the TTL it carries is never used.
+ */
+export function evidenceReaderFromEnv(env: NodeJS.ProcessEnv, doc: DynamoDBDocumentClient): Pick<EvidenceStore, 'aggregates'> | undefined {
+  const tableName = env[EVIDENCE_TABLE_ENV];
+  return tableName ? new EvidenceStore(doc, tableName, { ttlSeconds: 0 }) : undefined;
+}

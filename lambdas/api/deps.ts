@@ -1,6 +1,8 @@
 // What the API needs from the outside world; createApiHandler gets these (tests pass their own).
 import type { Journal } from '../adapters/journal.js';
 import type { ListingsTable } from '../adapters/listings-table.js';
+import type { AggregateFacts } from '../core/evidence-summary.js';
+import type { Network } from '../core/ip.js';
 import type { ListingLimits, ZoneConfig } from '../core/listing.js';
 import type { QuotaGuard } from '../services/quota-guard.js';
 import type { ErrorLog } from './errors.js';
@@ -47,7 +49,15 @@ export interface ApiDeps {
   /**
    * The evidence intake's routes (POST /v1/evidence, POST /v1/policy/dry-run: evidenceRoutes() of
    * lambdas/evidence/routes.ts), given by whoever wires the intake; omitted: none. Passed in rather
-   * than imported, so a deployment without evidence bundles none of its code or permissions.
+   * than imported: the AWS handler passes them only when EVIDENCE_TABLE is set, so a deployment
+   * without evidence reaches none of its code and needs none of its permissions.
    */
   readonly evidenceRoutes?: readonly Route[];
+  /** The evidence table (EvidenceStore), read by lookup and history; omitted: they show no evidence. */
+  readonly evidence?: EvidenceReader;
+}
+
+/** The evidence aggregates of addresses, keyed by networkKey (EvidenceStore.aggregates). */
+export interface EvidenceReader {
+  aggregates(addresses: readonly Network[]): Promise<ReadonlyMap<string, AggregateFacts>>;
 }

@@ -1,8 +1,10 @@
 // GET /v1/history?network=<n>&limit=&cursor= — the audit trail of one network (every list), oldest
-// first, from the journal. The network is canonicalised first, so "::ffff:192.0.2.1" and
+// first, from the journal; for an address also its evidence (when the deployment reads evidence).
+// The network is canonicalised first, so "::ffff:192.0.2.1" and
 // "192.0.2.1" have one history.
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { formatNetwork, networkKey, parseNetwork } from '../core/ip.js';
+import { operatorEvidence } from '../core/evidence-summary.js';
+import { FAMILY_BITS, formatNetwork, networkKey, parseNetwork } from '../core/ip.js';
 import { parseLimit } from './browse.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, jsonResult } from './errors.js';
@@ -32,11 +34,17 @@ export function historyRoutes(deps: ApiDeps): Route[] {
     const network = parseNetwork(parsed.value.network, { field: 'network', maxWidth4: 0, maxWidth6: 0 });
     const limit = parseLimit(parsed.value.limit);
     if (parsed.value.cursor !== undefined) checkCursor(parsed.value.cursor, `H#${networkKey(network)}`);
-    const page = await deps.journal.history(network, limit, parsed.value.cursor);
+    // An address's evidence is shown with its history (on the first page; a network has none of its own).
+    const isAddress = network.prefix === FAMILY_BITS[network.family];
+    const [page, evidence] = await Promise.all([
+      deps.journal.history(network, limit, parsed.value.cursor),
+      isAddress && parsed.value.cursor === undefined && deps.evidence ? deps.evidence.aggregates([network]).then((m) => operatorEvidence(m.get(networkKey(network)))) : undefined,
+    ]);
     return jsonResult(200, {
       network: formatNetwork(network),
       events: page.events,
       ...(page.cursor ? { cursor: page.cursor } : {}),
+      ...(evidence ? { evidence } : {}),
     });
   };
   return [{ method: 'GET', path: '/v1/history', handler }];

@@ -7,10 +7,12 @@
 // IPv4-mapped queries (::ffff:a.b.c.d) are IPv4 queries (core parses them so). 6to4 queries
 // (2002:aabb:ccdd::/48): rbldnsd mirrors always answer them from the IPv4 address they embed; the
 // Route 53 zone does so only with ipv4ViaIpv6 (default off), so `answer` is the zone's answer and
-// `mirrorAnswer` says what mirrors answer when it differs.
+// `mirrorAnswer` says what mirrors answer when it differs. For an address, also the evidence about it
+// (counts by kind, first/last seen, reporters) when the deployment reads evidence.
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { StoredListing } from '../adapters/listings-table.js';
-import { contains, FAMILY_BITS, formatNetwork, type Network, parseNetwork, queryName, SIX_TO_FOUR_RANGE } from '../core/ip.js';
+import { operatorEvidence } from '../core/evidence-summary.js';
+import { contains, FAMILY_BITS, formatNetwork, type Network, networkKey, parseNetwork, queryName, SIX_TO_FOUR_RANGE } from '../core/ip.js';
 import { isActive, type Listing, testPointListings } from '../core/listing.js';
 import { answerFor, effectiveListings, mirrorConfig, zoneRecords } from '../core/semantics.js';
 import type { ApiDeps, DnsAnswer } from './deps.js';
@@ -115,6 +117,8 @@ export function lookupRoutes(deps: ApiDeps): Route[] {
       };
     }
 
+    // The evidence about an address (an IPv4-mapped spelling is the IPv4 address).
+    const evidence = isAddress && deps.evidence ? operatorEvidence((await deps.evidence.aggregates([query])).get(networkKey(query))) : undefined;
     return jsonResult(200, {
       query: parsed.value.ip,
       network: formatNetwork(query),
@@ -125,6 +129,7 @@ export function lookupRoutes(deps: ApiDeps): Route[] {
       lists,
       ...(!isAddress ? { insideTruncated } : {}),
       ...(dnsView ? { dns: dnsView } : {}),
+      ...(evidence ? { evidence } : {}),
     });
   };
   return [{ method: 'GET', path: '/v1/lookup', handler }];

@@ -24,7 +24,9 @@ import {
   upsertBodySchema,
   writeResponseSchema,
 } from './schemas.js';
+import { approveBodySchema, delistRequestSchema, denyBodySchema, requestListQuerySchema, requestListSchema } from './requests-schema.js';
 import { statusResponseSchema } from './status-schema.js';
+import { dryRunRequestSchema, dryRunResponseSchema, evidenceRequestSchema, evidenceResponseSchema } from './evidence-schemas.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -47,7 +49,7 @@ function toQueryParameters(schema: z.ZodObject): JsonSchema[] {
 }
 
 /** Request bodies (the rest are responses). */
-const REQUESTS = new Set(['UpsertRequest', 'RemoveRequest']);
+const REQUESTS = new Set(['UpsertRequest', 'RemoveRequest', 'EvidenceRequest', 'DryRunRequest', 'ApproveRequest', 'DenyRequest']);
 
 const components: Record<string, ZodTypeAny> = {
   UpsertRequest: upsertBodySchema,
@@ -58,6 +60,14 @@ const components: Record<string, ZodTypeAny> = {
   BrowseResponse: browseResponseSchema,
   HistoryResponse: historyResponseSchema,
   StatusResponse: statusResponseSchema,
+  EvidenceRequest: evidenceRequestSchema,
+  EvidenceResponse: evidenceResponseSchema,
+  DryRunRequest: dryRunRequestSchema,
+  DryRunResponse: dryRunResponseSchema,
+  ApproveRequest: approveBodySchema,
+  DenyRequest: denyBodySchema,
+  DelistRequest: delistRequestSchema,
+  DelistRequestList: requestListSchema,
   Error: errorBodySchema,
 };
 
@@ -155,13 +165,13 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/lookup': {
         get: read(
           'Look up an address or network',
-          'Every entry covering it per list (and, for a network, the entries inside it, capped at 1000); for an address also the computed answer and what the live zone answers over DNS (status "unavailable" after 2 s).',
+          'Every entry covering it per list (and, for a network, the entries inside it, capped at 1000); for an address also the computed answer, what the live zone answers over DNS (status "unavailable" after 2 s) and the evidence about it (deployments with evidence).',
           lookupQuerySchema,
           'LookupResponse',
         ),
       },
       '/v1/history': {
-        get: read('Audit trail of a network', 'Every change of the network in every list, oldest first: who, when, before/after, why.', historyQuerySchema, 'HistoryResponse'),
+        get: read('Audit trail of a network', 'Every change of the network in every list, oldest first: who, when, before/after, why; for an address, on the first page, also its evidence (deployments with evidence).', historyQuerySchema, 'HistoryResponse'),
       },
       '/v1/status': {
         get: read(
@@ -182,7 +192,63 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/reconcile/{passId}': {
         get: { summary: 'A reconcile pass', description: 'Status (RUNNING, SUCCEEDED, FAILED …) and, when done, the pass report.', parameters: [{ name: 'passId', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'The pass' }, '404': { description: 'No such pass' } } },
       },
+      '/v1/evidence': {
+        post: {
+          summary: 'Submit evidence (reporters)',
+          description:
+            'Up to 1,000 events {ip, kind, observedAt, reporter?, detail?, id?} (deployments with an evidence policy only; reporters\' IAM policy allows this route alone). ' +
+            'Idempotent by event id (given, or a digest of the event). Bad events get per-item errors in "rejected" and the good ones are kept; 400 only when no event is good. ' +
+            'Each list\'s policy is applied to the batch\'s addresses (and escalation to the prefixes around them); listings are written through the operator write routes (validated, audited).',
+          requestBody: { required: true, ...json('EvidenceRequest') },
+          responses: { '200': { description: 'The good events were stored and evaluated.', ...json('EvidenceResponse') }, ...errors(400, 403, 404, 413, 415, 500) },
+        },
+      },
+      '/v1/policy/dry-run': {
+        post: {
+          summary: 'Try an evidence policy change',
+          description:
+            'Evaluates the given policies (the configured ones for lists not named) against the current evidence without writing anything: what would be listed, extended, delisted, escalated and de-escalated. Scans the evidence aggregates (at most limit addresses).',
+          requestBody: { required: true, ...json('DryRunRequest') },
+          responses: { '200': { description: 'What the policies would do; nothing was written.', ...json('DryRunResponse') }, ...errors(400, 403, 404, 413, 415, 500) },
+        },
+      },
+      ...requestPaths(read),
       '/v1/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': {} } } } } },
+    },
+  };
+}
+
+/** The portal's delisting requests in review (present when the portal is deployed; lambdas/api/requests.ts). */
+function requestPaths(read: (summary: string, description: string, query: ZodTypeAny | undefined, response: keyof typeof components) => Record<string, unknown>): Record<string, unknown> {
+  const id = { name: 'id', in: 'path', required: true, description: 'the request id (UUID)', schema: { type: 'string', format: 'uuid' } };
+  const decide = (summary: string, description: string, body: 'ApproveRequest' | 'DenyRequest', required: boolean) => ({
+    summary,
+    description,
+    parameters: [id],
+    requestBody: { required, ...json(body) },
+    responses: {
+      '200': { description: 'Decided; the requester was mailed and the contact forgotten.', ...json('DelistRequest') },
+      '409': { description: 'The request is not in review (not-in-review), or the listing changed meanwhile; nothing changed.', ...json('Error') },
+      ...errors(400, 403, 404, 413, 415, 500),
+    },
+  });
+  return {
+    '/v1/requests': {
+      get: read(
+        'Delisting requests in review',
+        'The portal\'s confirmed requests an operator must decide (queued by a list\'s policy), oldest first, with contact and statement. Only with the portal deployed.',
+        requestListQuerySchema,
+        'DelistRequestList',
+      ),
+    },
+    '/v1/requests/{id}': {
+      get: { ...read('One delisting request', 'Any status; the contact is gone once the outcome was mailed.', undefined, 'DelistRequest'), parameters: [id] },
+    },
+    '/v1/requests/{id}/approve': {
+      post: decide('Approve a request', 'Delists the address where a host listing holds it, or adds an exclusion for exactly the address inside a listed range; audited with the request id.', 'ApproveRequest', false),
+    },
+    '/v1/requests/{id}/deny': {
+      post: decide('Deny a request', 'Keeps the listing and mails the requester the reason.', 'DenyRequest', true),
     },
   };
 }

@@ -9,6 +9,7 @@ import * as z from 'zod';
 import type { ZodTypeAny } from 'zod';
 import { MAX_REASON_LENGTH, MAX_SOURCE_LENGTH } from '../core/listing.js';
 import { type Problem, quote } from './errors.js';
+import { operatorEvidenceSchema } from './evidence-schemas.js';
 
 export const MAX_ITEMS = 1000;
 
@@ -202,6 +203,7 @@ export const lookupResponseSchema = z
     ),
     insideTruncated: z.boolean().optional(),
     dns: dnsAnswerSchema.optional(),
+    evidence: operatorEvidenceSchema.optional(),
   })
   .strict();
 
@@ -225,7 +227,7 @@ export const auditEventSchema = z
   .strict();
 
 export const historyResponseSchema = z
-  .object({ network: z.string(), events: z.array(auditEventSchema), cursor: z.string().optional() })
+  .object({ network: z.string(), events: z.array(auditEventSchema), cursor: z.string().optional(), evidence: operatorEvidenceSchema.optional() })
   .strict();
 
 // ---- zod issues -> problems ----

@@ -13,7 +13,7 @@ export const MAX_BATCH = 1000;
 export const EXIT = {
   /** Done as asked. */
   ok: 0,
-  /** The API refused (4xx: invalid, conflict, not allowed), or an import had rejected lines. */
+  /** The API refused (4xx: invalid, conflict, not allowed), or an import or report had rejected lines. */
   refused: 1,
   /** Bad arguments or input refused locally: nothing was sent. */
   usage: 2,

@@ -13,8 +13,10 @@ import { type CliIo, type Command, type Ctx, DEFAULT_API, EXIT, exitCodeOf, GLOB
 import { exportCommand } from './export-command.js';
 import { importCommand } from './import-command.js';
 import { delistCommand, excludeCommand, listCommand } from './listing-commands.js';
+import { policyCommand } from './policy-command.js';
 import { browseCommand, historyCommand, listsCommand, lookupCommand } from './read-commands.js';
 import { reconcileCommand } from './reconcile-command.js';
+import { reportCommand } from './report-command.js';
 import { requestsCommand } from './requests-command.js';
 import { statusCommand } from './status-command.js';
 
@@ -34,6 +36,8 @@ const commands: Record<string, Command> = {
   import: importCommand,
   export: exportCommand,
   requests: requestsCommand,
+  report: reportCommand,
+  policy: policyCommand,
   status: { ...statusCommand, run: async (ctx, p) => (need(p, 0, 'status'), statusCommand.run(ctx)) },
 };
 
@@ -57,7 +61,7 @@ function usage(): string {
     '',
     'exit codes:',
     `  ${EXIT.ok}  done`,
-    `  ${EXIT.refused}  the API refused (invalid, conflict, not allowed), or an import had rejected lines`,
+    `  ${EXIT.refused}  the API refused (invalid, conflict, not allowed), or an import or report had rejected lines`,
     `  ${EXIT.usage}  usage error or input refused locally: nothing was sent`,
     `  ${EXIT.unavailable}  the API could not be reached or failed (5xx), or interrupted; an import says how to resume`,
     `  ${EXIT.notFound}  nothing to remove: delist or exclude --remove of an entry that does not exist`,

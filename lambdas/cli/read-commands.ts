@@ -23,6 +23,23 @@ export function listingLine(l: ListingView): string {
   return `  ${l.list.padEnd(10)} ${l.network.padEnd(20)} ${kind.padEnd(9)} since ${showTime(l.since)}  expires ${showTime(l.expiresAt)}${l.expired ? ' (expired)' : ''}  v${l.version}  source ${l.source}  reason ${JSON.stringify(l.reason)}`;
 }
 
+export interface EvidenceView {
+  counts: Record<string, number>;
+  total: number;
+  firstSeen: string;
+  lastSeen: string;
+  reporters: string[];
+}
+
+/** The evidence lines of lookup and history. */
+export function evidenceLines(e: EvidenceView): string[] {
+  const kinds = Object.entries(e.counts).map(([k, n]) => `${n} ${k}`).join(', ');
+  return [
+    `evidence: ${e.total} event${e.total === 1 ? '' : 's'} (${kinds}), first seen ${showTime(e.firstSeen)}, last seen ${showTime(e.lastSeen)}`,
+    `  reporters ${e.reporters.join(', ')}`,
+  ];
+}
+
 export const listsCommand: Command = {
   args: 'lists',
   options: [],
@@ -44,7 +61,9 @@ export const lookupCommand: Command = {
   args: 'lookup <address or network>',
   options: [],
   summary: 'what covers an address, what it answers, and what the zone answers now',
-  help: 'Shows every listing and exclusion covering the address (or inside the network), the computed answer, and the live DNS answer.',
+  help:
+    'Shows every listing and exclusion covering the address (or inside the network), the computed answer, the live DNS answer,\n' +
+    'and for an address the evidence about it (counts by kind, first/last seen, reporters).',
   async run(ctx, p) {
     need(p, 1, this.args);
     local(() => parseNetwork(p[0]!, { field: 'address', maxWidth4: 0, maxWidth6: 0 }));
@@ -57,6 +76,7 @@ export const lookupCommand: Command = {
       lists: Array<{ list: string; covering: ListingView[]; inside?: ListingView[]; decidedBy?: string | null }>;
       insideTruncated?: boolean;
       dns?: { name: string; status: string; a: string[]; txt: string[]; matchesComputed?: boolean; error?: string };
+      evidence?: EvidenceView;
     };
     const r = await (await ctx.client()).get<LookupReply>('/v1/lookup', { ip: p[0] });
     if (ctx.json) {
@@ -87,6 +107,7 @@ export const lookupCommand: Command = {
       const agree = d.matchesComputed === undefined ? '' : d.matchesComputed ? ' (agrees with the table)' : ' (DIFFERS from the table: the zone is not in step yet)';
       ctx.out(`DNS ${d.name}: ${what}${d.error ? ` (${d.error})` : ''}${agree}`);
     }
+    if (r.evidence) for (const line of evidenceLines(r.evidence)) ctx.out(line);
     return EXIT.ok;
   },
 };
@@ -95,7 +116,7 @@ export const historyCommand: Command = {
   args: 'history <network> [--limit N]',
   options: ['limit'],
   summary: 'the audit trail of a network',
-  help: 'Every change of the network in every list, oldest first: who, when, what, why.',
+  help: 'Every change of the network in every list, oldest first: who, when, what, why; for an address also its evidence.',
   async run(ctx, p, v) {
     need(p, 1, this.args);
     const n = local(() => parseNetwork(p[0]!, { field: 'network', maxWidth4: 0, maxWidth6: 0 }));
@@ -103,19 +124,22 @@ export const historyCommand: Command = {
     const client = await ctx.client();
     type Event = { at: string; action: string; list: string; actor: string; reason: string; note?: string; before?: Record<string, unknown>; after?: Record<string, unknown> };
     const events: Event[] = [];
+    let evidence: EvidenceView | undefined;
     let cursor: string | undefined;
     do {
-      const r = await client.get<{ events: Event[]; cursor?: string }>('/v1/history', { network: formatNetwork(n), cursor, limit: '1000' });
+      const r = await client.get<{ events: Event[]; cursor?: string; evidence?: EvidenceView }>('/v1/history', { network: formatNetwork(n), cursor, limit: '1000' });
       events.push(...r.events);
+      evidence ??= r.evidence;
       cursor = r.cursor;
     } while (cursor && events.length < max);
     const shown = events.slice(0, Number.isFinite(max) ? max : undefined);
-    if (ctx.json) ctx.out(JSON.stringify({ network: formatNetwork(n), events: shown }, null, 2));
-    else if (shown.length === 0) ctx.out(`${formatNetwork(n)}: no history`);
+    if (ctx.json) ctx.out(JSON.stringify({ network: formatNetwork(n), events: shown, ...(evidence ? { evidence } : {}) }, null, 2));
     else {
+      if (shown.length === 0) ctx.out(`${formatNetwork(n)}: no history`);
       for (const e of shown) {
         ctx.out(`${showTime(e.at)}  ${e.action.padEnd(9)} ${e.list.padEnd(10)} by ${e.actor}  reason ${JSON.stringify(e.reason)}${e.note ? `  (${e.note})` : ''}`);
       }
+      if (evidence) for (const line of evidenceLines(evidence)) ctx.out(line);
     }
     return EXIT.ok;
   },

@@ -12,8 +12,11 @@
 //     the lockout (`selfDelistLimit.days`) from that relisting has passed;
 //   - the address was self-delisted `selfDelistLimit.count` times within `days` already: review;
 //   - otherwise: delist now.
-// A relisting by an operator or an import counts as evidence for now; issue 14's evidence path calls
-// `selfServiceLockedUntil` for the same answer.
+// "Evidence" is any relisting after a self-delisting, seen as the listing's createdAt (a relisting
+// starts afresh: the self-delisting deleted the listing, and an expired one is replaced, not
+// updated; extensions keep it, so the lockout runs from the relisting). The evidence path
+// (POST /v1/evidence, lambdas/evidence/intake.ts) relists through the operator API's writer; an
+// operator's or an import's relisting counts alike. test/public/evidence-relist.test.ts drives it.
 import { FAMILY_BITS, type Network } from './ip.js';
 import type { ListDef, Listing } from './listing.js';
 

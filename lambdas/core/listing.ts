@@ -1,5 +1,5 @@
 // The listing and list model, and validation of the untrusted text that ends up in DNS.
-import { type EvidencePolicyConfig, validateEvidencePolicy } from './evidence-policy.js';
+import { EVIDENCE_SOURCE_PREFIX, type EvidencePolicyConfig, LEVEL1_SOURCE, validateEvidencePolicy } from './evidence-policy.js';
 import { InputError } from './input-error.js';
 import {
   contains,
@@ -251,6 +251,14 @@ function validateSelfDelist(l: ListDef, i: number): void {
   }
   if (l.automatedSources !== undefined && (!Array.isArray(l.automatedSources) || l.automatedSources.some((s) => typeof s !== 'string' || s.length === 0 || s.length > 100))) {
     throw new InputError(`lists[${i}].automatedSources must be an array of non-empty source prefixes`, `lists[${i}].automatedSources`);
+  }
+  // The evidence path's listings would otherwise count as made by hand: every self-service request
+  // for them would go to review, and no review queue is meant for that.
+  if (l.evidence !== undefined && l.automatedSources !== undefined && !l.automatedSources.some((p) => LEVEL1_SOURCE.startsWith(p))) {
+    throw new InputError(
+      `lists[${i}].automatedSources must include a prefix of "${LEVEL1_SOURCE}" (e.g. "${EVIDENCE_SOURCE_PREFIX}"): the list has an evidence policy, and its listings would otherwise be taken as made by hand`,
+      `lists[${i}].automatedSources`,
+    );
   }
 }
 

@@ -81,18 +81,26 @@ export interface SendSummary {
   readonly rejected: LineError[];
   /** Listing writes the evidence caused, by status ("created", "updated" …). */
   readonly writes: Record<string, number>;
+  /** The policies' level-1 decisions, by action ("list", "extend", "protected" …), per list and address. */
+  readonly decisions: Record<string, number>;
+  /** Prefixes (level 2) and ASes (level 3) re-evaluated, and how many of them are escalated. */
+  readonly escalations: { readonly checked: number; readonly escalated: number };
 }
 
 export interface EvidenceReply {
   accepted: number;
   rejected: Array<{ index: number; field: string; message: string }>;
   writes: Array<{ status: string }>;
+  decisions?: Array<{ action: string }>;
+  escalations?: Array<{ escalate: boolean }>;
 }
 
 /** Sends the events in batches; `post` is POST /v1/evidence (a 400 "no good event" reply is given as its problems). */
 export async function sendReport(parsed: ParsedReport, post: (items: readonly Record<string, unknown>[]) => Promise<EvidenceReply>, progress?: (done: number, total: number) => void, batch = 1000): Promise<SendSummary> {
   const rejected = [...parsed.rejected];
   const writes: Record<string, number> = {};
+  const decisions: Record<string, number> = {};
+  const escalations = { checked: 0, escalated: 0 };
   let accepted = 0;
   let sent = 0;
   for (let i = 0; i < parsed.events.length; i += batch) {
@@ -105,8 +113,13 @@ export async function sendReport(parsed: ParsedReport, post: (items: readonly Re
       if (l) rejected.push({ line: l.line, text: JSON.stringify(l.event).slice(0, 120), message: `line ${l.line}: ${p.message.replace(/^items\[\d+\]\.?/, '').trim() || p.message}` });
     }
     for (const w of r.writes) writes[w.status] = (writes[w.status] ?? 0) + 1;
+    for (const d of r.decisions ?? []) decisions[d.action] = (decisions[d.action] ?? 0) + 1;
+    for (const e of r.escalations ?? []) {
+      escalations.checked++;
+      if (e.escalate) escalations.escalated++;
+    }
     progress?.(sent, parsed.events.length);
   }
   rejected.sort((a, b) => a.line - b.line);
-  return { lines: parsed.lines, sent, accepted, rejected, writes };
+  return { lines: parsed.lines, sent, accepted, rejected, writes, decisions, escalations };
 }

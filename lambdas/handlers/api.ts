@@ -2,6 +2,8 @@
 // routes live in lambdas/api/. Needs the variables of runtime.ts, plus optionally ZONE_DNS_SERVERS
 // ("ip[:port]", comma-separated) for the lookup's live DNS answer (unset: the zone's NS addresses),
 // and FAILURE_QUEUE_URL (the stream sync's on-failure queue) for the status's failure-queue depth.
+// With EVIDENCE_TABLE (a list has an evidence policy): POST /v1/evidence and the dry run, built by
+// lambdas/evidence/evidence-from-env.ts from its variables.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { FAILURE_QUEUE_URL_ENV, SqsFailureQueue } from '../adapters/failure-queue.js';
@@ -13,6 +15,9 @@ import { type ApiHandler, apiHandler } from '../api/app.js';
 import type { ApiDeps } from '../api/deps.js';
 import { DnsZoneProbe, parseDnsServers, ZONE_DNS_SERVERS_ENV } from '../api/dns-probe.js';
 import { delistServiceFromEnv } from '../public/delist-from-env.js';
+import { s3ClientFromEnv } from '../adapters/export-store.js';
+import { evidenceReaderFromEnv } from '../adapters/evidence-store.js';
+import { evidenceRoutesFromEnv } from '../evidence/evidence-from-env.js';
 import { logger, requireEnv, runtime } from './runtime.js';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { RECONCILE_STATE_MACHINE_ENV, ReconcileExecutions } from '../adapters/reconcile-executions.js';
@@ -35,17 +40,24 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
     const journal = new Journal(rt.doc, rt.journalTable);
     // With the portal deployed: the review routes (/v1/requests) approve and deny its requests.
     const delist = delistServiceFromEnv(process.env, { cfg: rt.cfg, doc: rt.doc, journalTable: rt.journalTable, table: rt.table, journal });
-    instance = createApiHandler({
+    const evidenceReader = evidenceReaderFromEnv(process.env, rt.doc);
+    const deps: ApiDeps = {
       cfg: rt.cfg,
       table: rt.table,
       journal,
       ...(delist ? { delist } : {}),
+      // lookup and history show an address's evidence.
+      ...(evidenceReader ? { evidence: evidenceReader } : {}),
       zoneProbe: new DnsZoneProbe({ zone: rt.cfg.zone, ...(servers ? { servers: parseDnsServers(servers) } : {}) }),
       log: { error: (message, extra) => logger.error(message, extra) },
       quotaGuard: new QuotaGuard(quota, { onUnreadable: (reason) => logger.warn('zone quota unreadable; write not guarded', { reason }) }),
       status: { quota, ...(queueUrl ? { failureQueue: new SqsFailureQueue(new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 2_000 } }), queueUrl) } : {}) },
       ...(process.env[RECONCILE_STATE_MACHINE_ENV] ? { reconcile: new ReconcileExecutions(new SFNClient({}), process.env[RECONCILE_STATE_MACHINE_ENV]!) } : {}),
-    });
+    };
+    // Evidence listings are written through these same deps' write routes.
+    const log = { info: (m: string, x: Record<string, unknown> = {}) => logger.info(m, x), warn: (m: string, x: Record<string, unknown> = {}) => logger.warn(m, x) };
+    const evidence = evidenceRoutesFromEnv(process.env, { cfg: rt.cfg, doc: rt.doc, journalTable: rt.journalTable, table: rt.table, apiDeps: deps, s3: s3ClientFromEnv(), log });
+    instance = createApiHandler({ ...deps, ...(evidence ? { evidenceRoutes: evidence } : {}) });
   }
   return instance(event, context);
 };

@@ -7,13 +7,16 @@
 //   LISTINGS_TABLE         the listings table: read (covering listings), and the self-service delete
 //                          (TransactWriteItems with the journal's audit event)
 //   JOURNAL_TABLE          the journal: audit events, version counters, requests (DREQ#…), self-delisting
-//                          counts (SELFDL#…): GetItem, PutItem, UpdateItem, Query on the byTime index
+//                          counts (SELFDL#…), client back-off (BACKOFF#…): GetItem, PutItem, UpdateItem,
+//                          Query on the byTime index
 //   PUBLIC_BASE_URL        the site's address the confirmation link starts with, e.g. https://bl.example.org
 //   MAIL_FROM              the SES identity mails come from, e.g. "DNSBL <delist@bl.example.org>" (ses:SendEmail)
 //   SES_CONFIGURATION_SET  optional SES configuration set
 //   ZONE_DNS_SERVERS       optional "ip[:port]," list for the live DNS answer (unset: the zone's NS addresses)
 //   DELIST_PROOF_DNS_SERVERS optional resolvers for DNS proof of control (unset: the system resolver)
-//   PUBLIC_TRUSTED_PROXIES how many proxies append to X-Forwarded-For before API Gateway (CloudFront: 1; default 0)
+//   PUBLIC_TRUSTED_PROXIES how many proxies append to X-Forwarded-For before API Gateway (default 0)
+//   PUBLIC_CLIENT_IP_HEADER the header CloudFront's viewer-request function overwrites with the viewer's
+//                          address (x-dnsbl-viewer-ip; set by lib/public-portal.ts), trusted as the client
 //   PUBLIC_RATE_LOOKUP, PUBLIC_RATE_REQUEST  optional "burst/perSecond" per client, e.g. "30/1" and "5/0.0167"
 //   DYNAMODB_ENDPOINT      optional (local stand-ins)
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -28,7 +31,11 @@ import { DnsZoneProbe, parseDnsServers, ZONE_DNS_SERVERS_ENV } from '../api/dns-
 import { validateZoneConfig, type ZoneConfig } from '../core/listing.js';
 import { type PublicDeps, type PublicHandler, publicHandler } from '../public/app.js';
 import { ClientLimiter, DEFAULT_PUBLIC_RULES, type RateRule } from '../public/rate-limit.js';
+import { SharedClientLimiter } from '../public/shared-limiter.js';
+import { ClientBackoffTable } from '../adapters/client-backoff-table.js';
+import { evidenceReaderFromEnv } from '../adapters/evidence-store.js';
 import { delistServiceFromEnv, PUBLIC_BASE_URL_ENV } from '../public/delist-from-env.js';
+import { PUBLIC_CLIENT_IP_HEADER_ENV } from '../public/viewer-ip.js';
 import { logger, requireEnv } from './runtime.js';
 
 export { PUBLIC_BASE_URL_ENV };
@@ -62,19 +69,28 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
     const journal = new Journal(doc, journalTable);
     const zoneServers = env[ZONE_DNS_SERVERS_ENV];
     const delist = delistServiceFromEnv(env, { cfg, doc, journalTable, table, journal });
+    const evidence = evidenceReaderFromEnv(env, doc);
     if (!delist) throw new Error(`${MAIL_FROM_ENV} and ${PUBLIC_BASE_URL_ENV} must be set for the portal`);
     instance = createPublicHandler({
       cfg,
       table,
       delist,
+      // With an evidence policy: the look-up shows counts by kind and last seen.
+      ...(evidence ? { evidence } : {}),
       zoneProbe: new DnsZoneProbe({ zone: cfg.zone, ...(zoneServers ? { servers: parseDnsServers(zoneServers) } : {}) }),
-      limiter: new ClientLimiter({
-        rules: {
-          lookup: parseRateRule(env.PUBLIC_RATE_LOOKUP, DEFAULT_PUBLIC_RULES.lookup, 'PUBLIC_RATE_LOOKUP'),
-          request: parseRateRule(env.PUBLIC_RATE_REQUEST, DEFAULT_PUBLIC_RULES.request, 'PUBLIC_RATE_REQUEST'),
-        },
-      }),
+      // The bucket in this container, the back-off shared through the journal (shared-limiter.ts).
+      limiter: new SharedClientLimiter(
+        new ClientLimiter({
+          rules: {
+            lookup: parseRateRule(env.PUBLIC_RATE_LOOKUP, DEFAULT_PUBLIC_RULES.lookup, 'PUBLIC_RATE_LOOKUP'),
+            request: parseRateRule(env.PUBLIC_RATE_REQUEST, DEFAULT_PUBLIC_RULES.request, 'PUBLIC_RATE_REQUEST'),
+          },
+        }),
+        new ClientBackoffTable(doc, journalTable),
+        { onError: (message, error) => logger.warn(message, { error: String(error) }) },
+      ),
       trustedProxies: Number(env[PUBLIC_TRUSTED_PROXIES_ENV] ?? 0),
+      ...(env[PUBLIC_CLIENT_IP_HEADER_ENV] ? { clientIpHeader: env[PUBLIC_CLIENT_IP_HEADER_ENV] } : {}),
       log: { error: (message, extra) => logger.error(message, extra) },
     });
   }

@@ -14,7 +14,7 @@
 // parameters are refused; every error is a 4xx naming the field, as JSON or as a page.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import type { ZoneProbe } from '../api/deps.js';
+import type { EvidenceReader, ZoneProbe } from '../api/deps.js';
 import { ApiError, type ErrorLog, errorResult, jsonResult, quote } from '../api/errors.js';
 import { header, queryParams, readJsonBody } from '../api/request.js';
 import { type Route, Router } from '../api/router.js';
@@ -25,7 +25,8 @@ import { type DelistService, publicView } from './delist-service.js';
 import { confirmPage, delistPage, errorPage, lookupPage, resultPage, sentPage, STYLESHEET } from './html.js';
 import { publicLookup } from './lookup-service.js';
 import { type Lang, pickLang, t } from './messages.js';
-import { ClientLimiter, DEFAULT_PUBLIC_RULES } from './rate-limit.js';
+import { ClientLimiter, DEFAULT_PUBLIC_RULES, type RequestLimiter } from './rate-limit.js';
+import { viewerAddress } from './viewer-ip.js';
 
 export const MAX_PUBLIC_BODY = 8 * 1024;
 
@@ -33,10 +34,18 @@ export interface PublicDeps {
   readonly cfg: ZoneConfig;
   readonly table: ListingsTable;
   readonly zoneProbe?: ZoneProbe;
+  /** The evidence table: the look-up shows counts by kind and last seen (never reporters or details). */
+  readonly evidence?: EvidenceReader;
   readonly delist: DelistService;
-  readonly limiter?: ClientLimiter;
-  /** Proxies in front that append to X-Forwarded-For (CloudFront: 1); 0: the connection's address is the client. */
+  /** In AWS a SharedClientLimiter (shared-limiter.ts): back-off across containers. */
+  readonly limiter?: RequestLimiter;
+  /** Proxies in front that append to X-Forwarded-For; 0: the connection's address is the client. */
   readonly trustedProxies?: number;
+  /**
+   * A header a trusted proxy overwrites with the client's address (in AWS: CloudFront's viewer-request
+   * function, viewer-ip.ts); when set and the header holds one address, it is the client.
+   */
+  readonly clientIpHeader?: string;
   readonly now?: () => Date;
   readonly log?: ErrorLog;
 }
@@ -55,9 +64,14 @@ function html(status: number, body: string, headers: Record<string, string> = {}
   return { statusCode: status, headers: { ...HTML_HEADERS, ...headers }, body };
 }
 
-/** The client a request counts against: the connection's address, or the one the trusted proxies saw. */
-export function clientOf(event: APIGatewayProxyEvent, trustedProxies = 0): string {
+/**
+ * The client a request counts against: the address in the trusted client-address header (CloudFront's,
+ * see viewer-ip.ts), else the one the trusted proxies saw, else the connection's address.
+ */
+export function clientOf(event: APIGatewayProxyEvent, trustedProxies = 0, clientIpHeader?: string): string {
   const source = event.requestContext?.identity?.sourceIp ?? 'unknown';
+  const viewer = clientIpHeader ? viewerAddress(header(event, clientIpHeader)) : undefined;
+  if (viewer !== undefined) return viewer;
   if (trustedProxies <= 0) return source;
   const hops = (header(event, 'x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   return hops[hops.length - trustedProxies] ?? source;
@@ -118,7 +132,7 @@ const asApiError = (e: unknown): ApiError | undefined =>
 
 export function publicRouter(deps: PublicDeps): Router {
   const langOf = (ctx: { event: APIGatewayProxyEvent }): Lang => pickLang(header(ctx.event, 'accept-language'));
-  const lookupDeps = { cfg: deps.cfg, table: deps.table, ...(deps.zoneProbe ? { zoneProbe: deps.zoneProbe } : {}), ...(deps.now ? { now: deps.now } : {}) };
+  const lookupDeps = { cfg: deps.cfg, table: deps.table, ...(deps.zoneProbe ? { zoneProbe: deps.zoneProbe } : {}), ...(deps.evidence ? { evidence: deps.evidence } : {}), ...(deps.now ? { now: deps.now } : {}) };
   const page = async (ctx: { event: APIGatewayProxyEvent }) => {
     const lang = langOf(ctx);
     const q = params(ctx.event, ['ip']);
@@ -212,7 +226,7 @@ export function publicHandler(deps: PublicDeps): PublicHandler {
     const method = (event.httpMethod ?? 'GET').toUpperCase();
     const wantsJson = path.startsWith('/api/');
     const lang = pickLang(header(event, 'accept-language'));
-    const verdict = limiter.take(method === 'POST' ? 'request' : 'lookup', clientOf(event, deps.trustedProxies));
+    const verdict = await limiter.take(method === 'POST' ? 'request' : 'lookup', clientOf(event, deps.trustedProxies, deps.clientIpHeader));
     try {
       if (!verdict.ok) {
         throw new ApiError(429, 'too-many-requests', t('en', 'error.rate', { seconds: verdict.retryAfterSeconds }), undefined, [], { 'retry-after': String(verdict.retryAfterSeconds) });

@@ -2,6 +2,7 @@
 // labels tied to their inputs, hints and errors announced (aria-describedby, role="alert"),
 // visible keyboard focus, text contrast above WCAG AA. Every dynamic text is escaped here.
 import type { PublicRequestView } from './delist-service.js';
+import type { PublicEvidence } from '../core/evidence-summary.js';
 import type { PublicLookup, PublicListView } from './lookup-service.js';
 import { type Lang, t } from './messages.js';
 
@@ -26,6 +27,7 @@ button{font:inherit;margin-top:1rem;padding:.55rem 1.2rem;border:0;border-radius
 .note{border:2px solid #0b4dad;padding:.75rem;border-radius:4px;background:#f3f7ff}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:.5rem 0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
 code{font-family:ui-monospace,monospace;overflow-wrap:anywhere}
+table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #767676;padding:.25rem .75rem;text-align:left}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.25rem}
 `;
 
@@ -82,6 +84,17 @@ ${l.listed && l.range ? `<p>${esc(t(lang, 'list.rangeNote', { range: l.range }))
 </section>`;
 }
 
+/** Reports about the address: counts by kind and the last seen, nothing else (PublicEvidence has nothing else). */
+function evidenceSection(lang: Lang, address: string, e: PublicEvidence): string {
+  return `<section aria-labelledby="evidence" id="evidence-section">
+<h3 id="evidence">${esc(t(lang, 'evidence.heading'))}</h3>
+<p>${esc(t(lang, 'evidence.summary', { ip: address, total: e.total, lastSeen: e.lastSeen })).replace(esc(e.lastSeen), `<time datetime="${esc(e.lastSeen)}">${esc(e.lastSeen)}</time>`)}</p>
+<table><thead><tr><th scope="col">${esc(t(lang, 'evidence.kind'))}</th><th scope="col">${esc(t(lang, 'evidence.count'))}</th></tr></thead>
+<tbody>${Object.entries(e.counts).map(([k, n]) => `<tr><td>${esc(k)}</td><td>${esc(n)}</td></tr>`).join('')}</tbody></table>
+<p class="hint">${esc(t(lang, 'evidence.note'))}</p>
+</section>`;
+}
+
 export function delistForm(lang: Lang, ip: string, values: { email?: string; statement?: string; domain?: string } = {}, error?: { message: string; field?: string }): string {
   const err = (field: string) => (error && error.field === field ? `<p class="alert" role="alert" id="${field}-error">${esc(error.message)}</p>` : '');
   const described = (field: string, hint: string) => `aria-describedby="${hint}${error?.field === field ? ` ${field}-error` : ''}"${error?.field === field ? ' aria-invalid="true"' : ''}`;
@@ -127,6 +140,7 @@ export function lookupPage(lang: Lang, zone: string, r?: PublicLookup, error?: s
 <p role="status"><strong>${esc(listedCount > 0 ? t(lang, 'lookup.listed', { ip: r.address, count: listedCount }) : t(lang, 'lookup.notListed', { ip: r.address }))}</strong></p>
 ${special}
 ${r.lists.map((l) => listSection(lang, l)).join('\n')}
+${r.evidence ? evidenceSection(lang, r.address, r.evidence) : ''}
 <h3>${esc(t(lang, 'dns.heading'))}</h3>
 <p id="dns-answer">${esc(dns)}</p>
 ${r.dns.txt.length > 0 ? `<p><code>${r.dns.txt.map(esc).join('<br>')}</code></p>` : ''}

@@ -2,13 +2,16 @@
 // range it is listed in, the list's delisting policy, and what the zone's DNS answers now.
 //
 // Only what the TXT record already publishes, and when: never the listing's source, the operator,
-// versions, exclusions, or anything about other addresses. One address per query (a network is
+// versions, exclusions, or anything about other addresses. Evidence (when the deployment keeps
+// it): how many reports of each kind and when the last was seen, never who reported it, event ids,
+// samples or details (core/evidence-summary.ts builds that view field by field). One address per query (a network is
 // refused: no browsing through ranges). Test points and special-purpose space get an explanation.
 import type { ListingsTable } from '../adapters/listings-table.js';
-import type { DnsAnswer, ZoneProbe } from '../api/deps.js';
+import type { DnsAnswer, EvidenceReader, ZoneProbe } from '../api/deps.js';
 import { selfDelistPolicy, type SelfDelistMode } from '../core/delist-policy.js';
+import { publicEvidence, type PublicEvidence } from '../core/evidence-summary.js';
 import { InputError } from '../core/input-error.js';
-import { FAMILY_BITS, formatNetwork, type Network, parseNetwork, queryName, specialPurposeRange } from '../core/ip.js';
+import { FAMILY_BITS, formatNetwork, type Network, networkKey, parseNetwork, queryName, specialPurposeRange } from '../core/ip.js';
 import { isActive, isTestPoint, type Listing, TEST_POINT, type ZoneConfig } from '../core/listing.js';
 import { answerFor, effectiveListings, zoneRecords } from '../core/semantics.js';
 
@@ -36,12 +39,16 @@ export interface PublicLookup {
   readonly lists: readonly PublicListView[];
   readonly dns: { readonly name: string; readonly status: DnsAnswer['status']; readonly a: readonly string[]; readonly txt: readonly string[]; readonly matchesListing?: boolean };
   readonly negativeTtl: number;
+  /** Reports about the address: counts by kind and the last seen, nothing else. */
+  readonly evidence?: PublicEvidence;
 }
 
 export interface LookupDeps {
   readonly cfg: ZoneConfig;
   readonly table: ListingsTable;
   readonly zoneProbe?: ZoneProbe;
+  /** The evidence table; omitted: no evidence is shown. */
+  readonly evidence?: EvidenceReader;
   readonly now?: () => Date;
 }
 
@@ -67,7 +74,10 @@ export async function publicLookup(deps: LookupDeps, input: unknown): Promise<Pu
   const names = cfg.lists.map((l) => l.name);
   const name = queryName(address.family, address.start, cfg.zone);
   const dnsPromise: Promise<DnsAnswer> = deps.zoneProbe?.query(name) ?? Promise.resolve({ status: 'unavailable', a: [], txt: [], servers: [] });
-  const covering = isTestPoint(address) ? [] : (await deps.table.covering(address, names, address.family === 4 ? 8 : 32)).filter((l) => names.includes(l.list));
+  const [covering, evidence] = await Promise.all([
+    isTestPoint(address) ? [] : deps.table.covering(address, names, address.family === 4 ? 8 : 32).then((ls) => ls.filter((l) => names.includes(l.list))),
+    deps.evidence && !isTestPoint(address) ? deps.evidence.aggregates([address]).then((m) => publicEvidence(m.get(networkKey(address)))) : undefined,
+  ]);
   const effective = effectiveListings(cfg, covering, nowSeconds);
   const answer = answerFor(cfg, effective, address.family, address.start);
   const lists: PublicListView[] = cfg.lists.map((list) => {
@@ -108,6 +118,7 @@ export async function publicLookup(deps: LookupDeps, input: unknown): Promise<Pu
       ...(d.status === 'unavailable' ? {} : { matchesListing: sameSet(d.a, records.a) && sameSet(d.txt, records.txt) }),
     },
     negativeTtl: cfg.negativeTtl,
+    ...(evidence ? { evidence } : {}),
   };
 }
 

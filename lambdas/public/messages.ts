@@ -63,6 +63,17 @@ const CATALOGUE = {
     en: '{ip} is in {range}, {name} ({ref}). Such addresses are not used on the public Internet, so no mail server sees mail from them; your mail server is probably known to the world by another address.',
     ja: '{ip} は {range}（{name}、{ref}）に含まれます。このようなアドレスはインターネット上では使われないため、外部のメールサーバーがこのアドレスからのメールを受け取ることはありません。あなたのサーバーの公開アドレスを確認してください。',
   },
+  'evidence.heading': { en: 'Reports about this address', ja: 'このアドレスに関する報告' },
+  'evidence.summary': {
+    en: 'We have {total} report(s) about {ip}; the last one was seen {lastSeen}.',
+    ja: '{ip} について {total} 件の報告を受けています。最後の報告は {lastSeen} です。',
+  },
+  'evidence.kind': { en: 'Kind of report', ja: '報告の種類' },
+  'evidence.count': { en: 'Reports', ja: '件数' },
+  'evidence.note': {
+    en: 'Reports come from spam traps and from recipients of your mail. Who reported it and what they saw are not shown. Reports are kept for a limited time; a listing made from them ends on its own when no new reports arrive.',
+    ja: '報告はスパムトラップやメールの受信者から寄せられたものです。報告者と報告内容は表示しません。報告は一定期間だけ保存され、新たな報告がなければ、それに基づく登録は自動的に終了します。',
+  },
   'delist.heading': { en: 'Request removal', ja: '解除を申請する' },
   'delist.intro': {
     en: 'Fix the cause first (e.g. a compromised account, an open relay). We mail a confirmation link to your address; the link works once, for {minutes} minutes.',

@@ -4,10 +4,10 @@
 // blocked client is answered 429 with Retry-After and spends no work; it is not blocked longer for
 // asking while blocked, only for emptying its bucket again after the block.
 //
-// In memory, per process (a Lambda container, the local stack): in AWS, API Gateway throttling and
-// the WAF rate-based rule hold the fleet-wide line; this one makes a flood from one client cheap to
-// refuse in every container and works the same on the local stack. Bounded: at most `maxClients`
-// entries, the least recently seen dropped first.
+// In memory, per process (a Lambda container, the local stack): the fast path. shared-limiter.ts
+// carries a client's violations and block across containers (DynamoDB), through state() and
+// adopt(); in AWS, API Gateway throttling and the WAF rate-based rule hold the fleet-wide line in
+// front. Bounded: at most `maxClients` entries, the least recently seen dropped first.
 
 export interface RateRule {
   /** Bucket size: requests allowed in a burst. */
@@ -34,7 +34,26 @@ interface Entry {
   blockedUntil: number;
 }
 
-export type Verdict = { readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number };
+/** A refusal caused by this very request emptying the bucket carries the client's strike count. */
+export type Verdict = { readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number; readonly strikes?: number };
+
+/** What a limiter's callers need: take() may be asynchronous (shared-limiter.ts). */
+export interface RequestLimiter {
+  take(kind: string, client: string): Verdict | Promise<Verdict>;
+}
+
+/** A client's back-off as another container may have recorded it (milliseconds since the epoch). */
+export interface BackoffState {
+  readonly strikes: number;
+  readonly lastStrike: number;
+  readonly blockedUntil: number;
+}
+
+/** A client's entry as this process sees it. */
+export interface ClientState extends BackoffState {
+  readonly tokens: number;
+  readonly burst: number;
+}
 
 /** Default public limits per client: look-ups and pages, and delisting requests/confirmations. */
 export const DEFAULT_PUBLIC_RULES: Readonly<Record<'lookup' | 'request', RateRule>> = {
@@ -42,12 +61,48 @@ export const DEFAULT_PUBLIC_RULES: Readonly<Record<'lookup' | 'request', RateRul
   request: { burst: 5, perSecond: 1 / 60 },
 };
 
-export class ClientLimiter {
+export class ClientLimiter implements RequestLimiter {
   private readonly entries = new Map<string, Entry>();
-  private readonly now: () => number;
+  readonly now: () => number;
 
   constructor(private readonly opts: LimiterOptions) {
     this.now = opts.now ?? Date.now;
+  }
+
+  /** How long a violation is remembered for doubling the next block. */
+  get strikeMemoryMs(): number {
+    return (this.opts.strikeMemorySeconds ?? 3600) * 1000;
+  }
+
+  /** The block after the `strikes`-th violation within the memory: base, doubled each time, capped. */
+  blockSeconds(kind: string, strikes: number): number {
+    const rule = this.opts.rules[kind];
+    if (!rule) return 0;
+    const base = this.opts.baseBlockSeconds ?? Math.max(1, Math.ceil(1 / rule.perSecond));
+    return Math.min(this.opts.maxBlockSeconds ?? 3600, base * 2 ** (Math.max(1, strikes) - 1));
+  }
+
+  /** The client's entry, or undefined when this process has not seen it (or forgot it) or the kind has no rule. */
+  state(kind: string, client: string): ClientState | undefined {
+    const rule = this.opts.rules[kind];
+    const e = this.entries.get(`${kind}\u0000${client}`);
+    if (!rule || !e) return undefined;
+    return { tokens: e.tokens, burst: rule.burst, strikes: e.strikes, lastStrike: e.lastStrike, blockedUntil: e.blockedUntil };
+  }
+
+  /** Takes on a back-off recorded elsewhere where it is later or counts more strikes than this process's. */
+  adopt(kind: string, client: string, shared: BackoffState): void {
+    const rule = this.opts.rules[kind];
+    if (!rule) return;
+    const id = `${kind}\u0000${client}`;
+    const now = this.now();
+    const e = this.entries.get(id) ?? { tokens: rule.burst, last: now, strikes: 0, lastStrike: 0, blockedUntil: 0 };
+    this.entries.set(id, e);
+    if (shared.lastStrike > e.lastStrike || (shared.lastStrike === e.lastStrike && shared.strikes > e.strikes)) {
+      e.strikes = shared.strikes;
+      e.lastStrike = shared.lastStrike;
+    }
+    e.blockedUntil = Math.max(e.blockedUntil, shared.blockedUntil);
   }
 
   take(kind: string, client: string): Verdict {
@@ -67,12 +122,10 @@ export class ClientLimiter {
       e.tokens -= 1;
       return { ok: true };
     }
-    const memory = (this.opts.strikeMemorySeconds ?? 3600) * 1000;
-    e.strikes = now - e.lastStrike > memory ? 1 : e.strikes + 1;
+    e.strikes = now - e.lastStrike > this.strikeMemoryMs ? 1 : e.strikes + 1;
     e.lastStrike = now;
-    const base = this.opts.baseBlockSeconds ?? Math.max(1, Math.ceil(1 / rule.perSecond));
-    const seconds = Math.min(this.opts.maxBlockSeconds ?? 3600, base * 2 ** (e.strikes - 1));
+    const seconds = this.blockSeconds(kind, e.strikes);
     e.blockedUntil = now + seconds * 1000;
-    return { ok: false, retryAfterSeconds: seconds };
+    return { ok: false, retryAfterSeconds: seconds, strikes: e.strikes };
   }
 }

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { apiRouter } from '../../lambdas/api/app.js';
 import { openApiDocument } from '../../lambdas/api/openapi.js';
+import type { EvidenceIntake } from '../../lambdas/evidence/intake.js';
+import { evidenceRoutes } from '../../lambdas/evidence/routes.js';
 import {
   browseResponseSchema,
   errorBodySchema,
@@ -105,8 +107,10 @@ describe('lists and the OpenAPI document', () => {
     expect(r.status).toBe(200);
     expect(r.json).toEqual(openApiDocument());
     expect(r.json.openapi).toBe('3.1.0');
-    const routes = apiRouter({ cfg: CFG, table: env.table, journal: env.journal }).routes();
-    expect(routes.length).toBe(10);
+    // With the evidence routes (their handlers are not called here) and the portal's review routes (/v1/requests…).
+    const evidence = evidenceRoutes({ intake: {} as EvidenceIntake, policies: [], cfg: CFG });
+    const routes = apiRouter({ cfg: CFG, table: env.table, journal: env.journal, evidenceRoutes: evidence, delist: {} as never }).routes();
+    expect(routes.length).toBe(16);
     for (const { method, path } of routes) expect(r.json.paths[path]?.[method.toLowerCase()], `${method} ${path}`).toBeDefined();
     const upsert = r.json.components.schemas.UpsertRequest;
     expect(upsert.additionalProperties).toBe(false);

@@ -24,6 +24,8 @@ const UPDATE = process.env.UPDATE_TEMPLATE_SNAPSHOT === '1';
 
 const VARIANTS: Record<string, DnsblPublisherProps> = {
   'created-zone': { zoneName: 'bl.example.org', alarmEmail: 'ops@example.org' },
+  // Taken when the portal got CloudFront (not before the split): holds the portal's resources still.
+  'public-portal': { zoneName: 'bl.example.org', publicPortal: { mailFrom: 'DNSBL <delist@bl.example.org>' } },
   'imported-zone-all-options': {
     zoneName: 'bl.example.org',
     hostedZoneId: 'Z0123456789ABCDEFGHIJ',

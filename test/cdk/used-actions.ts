@@ -119,9 +119,14 @@ const TRANSACT_ITEMS: Readonly<Record<string, string>> = {
 };
 const TRANSACT_COMMANDS = new Set(['TransactWriteCommand', 'TransactWriteItemsCommand']);
 
-/** Actions the handler in lambdas/handlers/<file> can reach. */
-export function usedActions(handlerFile: string): UsedActions {
+/**
+ * Actions the handler in lambdas/handlers/<file> can reach. `unreachable` names project files whose
+ * code is taken as never running (a path the deployment's configuration switches off, e.g. the
+ * evidence intake without EVIDENCE_TABLE): nothing declared in them is followed.
+ */
+export function usedActions(handlerFile: string, unreachable: readonly string[] = []): UsedActions {
   const prog = program();
+  const skipped = new Set(unreachable.map((f) => path.resolve(REPO, f)));
   const checker = prog.getTypeChecker();
   const entry = prog.getSourceFile(path.resolve(REPO, handlerFile));
   if (!entry) throw new Error(`${handlerFile} is not in the program`);
@@ -183,7 +188,7 @@ export function usedActions(handlerFile: string): UsedActions {
 
   const useDeclaration = (d: Decl) => {
     const sf = d.getSourceFile();
-    if (!isProjectFile(sf)) return;
+    if (!isProjectFile(sf) || skipped.has(sf.fileName)) return;
     if (ts.isClassLike(d)) {
       instantiate(d);
       return;
@@ -309,7 +314,7 @@ export function usedActions(handlerFile: string): UsedActions {
   // Module initialisation: every module in the handler's import graph runs its top-level statements.
   const seenFiles = new Set<ts.SourceFile>();
   const loadModule = (sf: ts.SourceFile) => {
-    if (seenFiles.has(sf) || !isProjectFile(sf)) return;
+    if (seenFiles.has(sf) || !isProjectFile(sf) || skipped.has(sf.fileName)) return;
     seenFiles.add(sf);
     for (const st of sf.statements) {
       if (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) {
@@ -369,9 +374,15 @@ export async function usedActionsInChild(handlerFiles: readonly string[]): Promi
   return JSON.parse(stdout) as Record<string, UsedActions>;
 }
 
-// As a script: `tsx test/cdk/used-actions.ts lambdas/handlers/api.ts …` prints {file: UsedActions} as JSON.
+/** The argument naming a handler with files taken as unreachable: "lambdas/handlers/api.ts?unreachable=a.ts,b.ts". */
+export const withUnreachable = (handlerFile: string, files: readonly string[]) => `${handlerFile}?unreachable=${files.join(',')}`;
+
+// As a script: `tsx test/cdk/used-actions.ts lambdas/handlers/api.ts …` prints {argument: UsedActions} as JSON.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const out: Record<string, UsedActions> = {};
-  for (const f of process.argv.slice(2)) out[f] = usedActions(f);
+  for (const arg of process.argv.slice(2)) {
+    const [f, query] = arg.split('?unreachable=');
+    out[arg] = usedActions(f!, query ? query.split(',') : []);
+  }
   process.stdout.write(JSON.stringify(out));
 }

@@ -79,9 +79,10 @@ async function npmStart(opts: { dataDir?: string; ports?: Ports } = {}): Promise
       DNSBL_ROUTE53_PORT: String(pp.route53),
       DNSBL_RBLDNSD_PORT: String(pp.rbldnsd),
       DNSBL_EXPORT_PORT: String(pp.export),
-      // The portal and its outbox on any free port: runs never collide on the defaults (8082, 2525).
+      // The portal, its outbox and the report server on any free port: runs never collide on the defaults (8082, 2525, 2526).
       DNSBL_PUBLIC_PORT: '0',
       DNSBL_SMTP_PORT: '0',
+      DNSBL_REPORT_SMTP_PORT: '0',
       DNSBL_CANARY_SECONDS: '0',
     },
   });

@@ -70,4 +70,16 @@ describe('per-list keys and {lookupUrl}', () => {
     expect(() => validateZoneConfig({ ...base, lists: [list({ selfDelist: 'sometimes' as never })] })).toThrow(/lists\[0\]\.selfDelist/);
     expect(() => validateZoneConfig({ ...base, lists: [list({ selfDelistLimit: { count: -1, days: 30 } })] })).toThrow(/lists\[0\]\.selfDelistLimit/);
   });
+
+  it('refuses automatedSources that would take a list\'s own evidence listings for listings by hand', () => {
+    const evidence = { kinds: { spamtrap: { weight: 1 } }, threshold: 1, windowHours: 24, holdHours: 24 };
+    expect(() => validateZoneConfig({ ...base, lists: [list({ evidence, automatedSources: ['trap:'] })] })).toThrow(/lists\[0\]\.automatedSources must include a prefix of "evidence:level1"/);
+    for (const ok of [['trap:', 'evidence:'], ['evidence:level1'], ['evi']]) {
+      const cfg = validateZoneConfig({ ...base, lists: [list({ evidence, automatedSources: ok })] });
+      // And the policy then takes the evidence path's listings as automated.
+      expect(decide(cfg.lists[0]!, listing({ source: 'evidence:level1' }))).toEqual({ outcome: 'delist' });
+    }
+    // Without an evidence policy any prefixes go.
+    expect(() => validateZoneConfig({ ...base, lists: [list({ automatedSources: ['trap:'] })] })).not.toThrow();
+  });
 });
