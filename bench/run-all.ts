@@ -3,7 +3,7 @@
 // BENCH_SYNC_N (default 100,000), BENCH_EXPORT_N (default 1,000,000), BENCH_RECONCILE_N (default 100,000).
 import { spawnSync } from 'node:child_process';
 
-const benches = ['bench/plan-render.bench.ts', 'bench/sync.bench.ts', 'bench/export.bench.ts', 'bench/api.bench.ts', 'bench/public.bench.ts', 'bench/reconcile.bench.ts'];
+const benches = ['bench/plan-render.bench.ts', 'bench/sync.bench.ts', 'bench/export.bench.ts', 'bench/api.bench.ts', 'bench/public.bench.ts', 'bench/reconcile.bench.ts', 'bench/evidence.bench.ts'];
 const only = process.argv.slice(2);
 let failed = 0;
 for (const b of benches) {

@@ -66,7 +66,7 @@ import { type SmtpOutbox, startSmtpOutbox } from './smtp-outbox.js';
 import { type ReportSmtp, startReportSmtp } from './report-smtp.js';
 import type { ApiDeps } from '../lambdas/api/deps.js';
 import { EvidenceStore, lastOperatorDelisting } from '../lambdas/adapters/evidence-store.js';
-import { ProtectedSet } from '../lambdas/core/protected-set.js';
+import { ProtectedSet, type ProtectedSetConfig } from '../lambdas/core/protected-set.js';
 import { apiListingWriter, EvidenceIntake, isAutomationActor } from '../lambdas/evidence/intake.js';
 import { evidenceRoutes } from '../lambdas/evidence/routes.js';
 
@@ -120,6 +120,10 @@ export interface LocalStackOptions {
   /** Aborts a start in progress: what was started is stopped, and the promise rejects. */
   signal?: AbortSignal;
   log?: (msg: string) => void;
+  /** The expiry sweeper's period in seconds (default 30; a test of hold times runs it more often). */
+  sweepSeconds?: number;
+  /** What evidence never lists beyond private and reserved space: allow ranges, own infrastructure. */
+  evidenceProtected?: ProtectedSetConfig;
 }
 
 /** The owner file of a data folder: one local stack per folder. */
@@ -290,7 +294,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     // Expiry sweeper every 30 s (every minute in AWS).
     const sweeper = setInterval(() => {
       sweepExpired({ table, journal, nowSeconds }).catch((e) => log(`sweeper failed: ${String(e)}`));
-    }, 30_000);
+    }, (opts.sweepSeconds ?? 30) * 1000);
     stops.push(() => clearInterval(sweeper));
 
     // The canary every DNSBL_CANARY_SECONDS (default 60, 0 = off; every 5 minutes in AWS): TestDNSAnswer
@@ -335,7 +339,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       store: evidenceStore,
       table,
       writer: apiListingWriter(apiDeps),
-      protectedSet: ProtectedSet.build({}),
+      protectedSet: ProtectedSet.build(opts.evidenceProtected ?? {}),
       operatorDelisting: async (n, list) => (await lastOperatorDelisting(doc, tables.journal, n, list, isAutomationActor))?.at,
     });
     const evidence = intake && evidenceRoutes({ cfg, policies, intake });

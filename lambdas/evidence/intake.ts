@@ -20,7 +20,6 @@ import type { ApiDeps } from '../api/deps.js';
 import { writeRoutes } from '../api/listings.js';
 import type { RouteHandler } from '../api/router.js';
 import {
-  type EscalationDecision,
   LEVEL2_SOURCE,
   LEVEL3_SOURCE,
   level2Candidates,
@@ -39,7 +38,7 @@ import {
   isAutomaticSource,
   LEVEL1_SOURCE,
 } from '../core/evidence-policy.js';
-import { contains, formatNetwork, type Network, networkKey } from '../core/ip.js';
+import { contains, formatNetwork, type Network, networkEnd, networkKey, supernet } from '../core/ip.js';
 import { isActive } from '../core/listing.js';
 import type { Pfx2As } from '../core/pfx2as.js';
 import type { ProtectedSet } from '../core/protected-set.js';
@@ -214,7 +213,9 @@ export class EvidenceIntake {
     const applied = new Set(writes.filter((w) => ['created', 'updated', 'delisted'].includes(w.status)).map((w) => `${w.list}|${w.network}`));
     // Repeat offences: the start of each new automatic listing.
     const started = planned.filter((p) => p.op === 'list' && applied.has(`${p.list}|${formatNetwork(p.network)}`));
-    await pool(started, this.deps.concurrency ?? 16, (p) => this.deps.store.recordOffence(p.network, p.list, now));
+    // The aggregate just written is the offence's starting point (a read saved; a stale one is re-read).
+    const written = new Map(aggs.map((a) => [networkKey(a.address), a]));
+    await pool(started, this.deps.concurrency ?? 16, (p) => this.deps.store.recordOffence(p.network, p.list, now, written.get(networkKey(p.network))));
     const changed = planned.filter((p) => applied.has(`${p.list}|${formatNetwork(p.network)}`));
     const esc = await this.planEscalation(changed, now);
     const escWrites = await this.write(esc.writes);
@@ -293,11 +294,11 @@ export class EvidenceIntake {
           const announced = this.deps.pfx2as?.covering(m.network).map((e) => e.network) ?? [];
           for (const p of level2Candidates(m.network, cfg, announced)) byPrefix.set(networkKey(p), p);
         }
-        const decided: EscalationDecision[] = [];
-        for (const p of byPrefix.values()) {
-          if (this.deps.protectedSet.whyPrefix(p) !== undefined) continue;
-          decided.push(level2Decision(p, await members(p), cfg, now, excluded));
-        }
+        const candidates = [...byPrefix.values()].filter((p) => this.deps.protectedSet.whyPrefix(p) === undefined);
+        // One range read per outermost candidate (the /16 of an address's /24../16 chain), the
+        // nested candidates counted from it in memory: a batch spread over a /16 reads it once.
+        const within = await membersByCover(candidates, members, this.deps.concurrency ?? 16);
+        const decided = candidates.map((p) => level2Decision(p, within(p), cfg, now, excluded));
         const up = maximal(decided.filter((d) => d.escalate).map((d) => d.network));
         const upKeys = new Set(up.map(networkKey));
         const existing = await this.deps.table.getMany(decided.map((d) => ({ list: cfg.list, network: d.network })));
@@ -399,6 +400,43 @@ export class EvidenceIntake {
     }
     return out;
   }
+}
+
+/**
+ * The members inside each candidate prefix, reading only the outermost candidates (each once,
+ * `concurrency` at a time): `within(p)` is the slice of its cover's members that start in p, sorted
+ * by start (level2Decision keeps those contained in p).
+ */
+export async function membersByCover(candidates: readonly Network[], read: (p: Network) => Promise<Member[]>, concurrency: number): Promise<(p: Network) => Member[]> {
+  // Outermost first; a candidate inside an earlier one is not a cover. Bucketed by the /8 (IPv4)
+  // or /16 (IPv6) around them, so finding a candidate's cover is not a walk over every cover.
+  const bucket = (n: Network) => networkKey(supernet(n, Math.min(n.prefix, n.family === 4 ? 8 : 16)));
+  const covers = new Map<string, Network[]>();
+  const coverOf = (p: Network) => covers.get(bucket(p))?.find((c) => contains(c, p));
+  for (const p of [...candidates].sort((a, b) => a.prefix - b.prefix)) {
+    if (coverOf(p)) continue;
+    covers.set(bucket(p), [...(covers.get(bucket(p)) ?? []), p]);
+  }
+  const roots = [...covers.values()].flat();
+  const read2 = new Map<string, Member[]>();
+  await pool(roots, concurrency, async (r) => {
+    read2.set(networkKey(r), (await read(r)).sort((a, b) => (a.network.start < b.network.start ? -1 : a.network.start > b.network.start ? 1 : 0)));
+  });
+  return (p) => {
+    const cover = coverOf(p);
+    const all = cover ? read2.get(networkKey(cover))! : [];
+    const end = networkEnd(p);
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (all[mid]!.network.start < p.start) lo = mid + 1;
+      else hi = mid;
+    }
+    let stop = lo;
+    while (stop < all.length && all[stop]!.network.start <= end) stop++;
+    return all.slice(lo, stop);
+  };
 }
 
 function dedupe(writes: readonly PlannedWrite[]): PlannedWrite[] {
