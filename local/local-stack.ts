@@ -352,7 +352,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       });
       stops.push(() => reportSmtp!.close());
     }
-    const api = await startHttpAdapter(createApiHandler({ ...apiDeps, ...(evidence ? { evidenceRoutes: evidence } : {}) }), { port: opts.apiPort ?? 0 });
+    // An operator's delisting re-evaluates the escalations around it (the intake's own writes go
+    // through apiDeps, without the hook).
+    const onDelisted: ApiDeps['onDelisted'] = intake && (async (removed, caller) => (isAutomationActor(caller) ? undefined : intake.afterDelisting(removed)));
+    const api = await startHttpAdapter(createApiHandler({ ...apiDeps, ...(evidence ? { evidenceRoutes: evidence } : {}), ...(onDelisted ? { onDelisted } : {}) }), { port: opts.apiPort ?? 0 });
     stops.push(() => api.close());
     checkAborted();
 

@@ -53,6 +53,13 @@ export interface ApiDeps {
    * without evidence reaches none of its code and needs none of its permissions.
    */
   readonly evidenceRoutes?: readonly Route[];
+  /**
+   * Runs after listings were delisted through this API (not exclusions), with the caller: the
+   * evidence intake re-evaluates the escalations around them (lambdas/evidence/intake.ts
+   * afterDelisting). Its failure is logged, not returned: the delisting itself stands, and an
+   * escalation left over still expires when its members would have.
+   */
+  readonly onDelisted?: (removed: readonly { list: string; network: Network }[], caller: string) => Promise<unknown>;
   /** The evidence table (EvidenceStore), read by lookup and history; omitted: they show no evidence. */
   readonly evidence?: EvidenceReader;
 }

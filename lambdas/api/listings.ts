@@ -261,6 +261,17 @@ class Writer {
     });
   }
 
+  /** Tells deps.onDelisted (escalations around them) what was delisted; a failure is only logged. */
+  async delisted(removed: readonly (UpsertIntent | RemoveIntent)[]): Promise<void> {
+    const hook = this.deps.onDelisted;
+    if (!hook || removed.length === 0) return;
+    try {
+      await hook(removed.map((r) => ({ list: r.list, network: r.network })), this.caller);
+    } catch (e) {
+      this.deps.log?.error('re-evaluating after a delisting failed; the delisting stands', { error: (e as Error).message, delisted: removed.length });
+    }
+  }
+
   async run<I extends UpsertIntent | RemoveIntent>(
     intents: readonly I[],
     upsert: boolean,
@@ -274,6 +285,7 @@ class Writer {
       ([it, first]) => f(it, first),
     );
     const items = outcomes.map((o) => o.result);
+    if (!upsert) await this.delisted(intents.filter((_, i) => items[i]!.status === 'delisted'));
     const problems = outcomes.flatMap((o) => (o.problem ? [o.problem] : []));
     if (problems.length === 0) return jsonResult(200, { items });
     // Some items could not be applied; the others were. Say both, in the one 409 shape.
@@ -353,5 +365,8 @@ export function writeRoutes(deps: ApiDeps): Route[] {
 export async function applyOne(deps: ApiDeps, caller: string, it: UpsertIntent | RemoveIntent, upsert: boolean): Promise<{ result: WriteResult; problem?: Problem }> {
   const writer = new Writer(deps, caller);
   const [first] = await writer.current([it]);
-  return upsert ? writer.upsert(it as UpsertIntent, first) : writer.remove(it, first);
+  if (upsert) return writer.upsert(it as UpsertIntent, first);
+  const out = await writer.remove(it, first);
+  if (out.result.status === 'delisted') await writer.delisted([it]);
+  return out;
 }

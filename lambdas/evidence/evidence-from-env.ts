@@ -140,29 +140,37 @@ export function retryingOnce<T>(load: () => Promise<T>): () => Promise<T> {
 }
 
 /**
- * The evidence routes for the operator API, or undefined when the environment names no evidence
- * table. The intake is loaded on the first evidence request (the rest of the API does not wait for
+ * The evidence routes for the operator API, and its hook after operators' delistings (the
+ * escalations around them are re-evaluated: ApiDeps.onDelisted), or undefined when the environment
+ * names no evidence table. The intake is loaded on first use (the rest of the API does not wait for
  * S3); while it cannot be loaded, the evidence routes answer 503 and write nothing.
  */
-export function evidenceRoutesFromEnv(env: NodeJS.ProcessEnv, parts: EvidenceParts): Route[] | undefined {
+export function evidenceFromEnv(env: NodeJS.ProcessEnv, parts: EvidenceParts): { routes: Route[]; onDelisted: NonNullable<ApiDeps['onDelisted']> } | undefined {
   if (!env[EVIDENCE_ENV.table]) return undefined;
   const ready = retryingOnce(async () => {
     const loaded = await loadIntakeFromEnv(env, parts);
-    return evidenceRoutes({ intake: loaded!.intake, policies: loaded!.policies, cfg: parts.cfg });
+    return { intake: loaded!.intake, routes: evidenceRoutes({ intake: loaded!.intake, policies: loaded!.policies, cfg: parts.cfg }) };
   });
-  return [EVIDENCE_PATH, DRY_RUN_PATH].map((path) => ({
+  const routes = [EVIDENCE_PATH, DRY_RUN_PATH].map((path) => ({
     method: 'POST' as const,
     path,
-    handler: async (ctx) => {
-      let routes: Route[];
+    handler: async (ctx: Parameters<Route['handler']>[0]) => {
+      let loaded: Awaited<ReturnType<typeof ready>>;
       try {
-        routes = await ready();
+        loaded = await ready();
       } catch (e) {
         parts.log.warn('evidence intake unavailable', { error: (e as Error).message });
         throw new ApiError(503, 'evidence-unavailable', `the evidence intake cannot start: ${(e as Error).message}`);
       }
-      return routes.find((r) => r.path === path)!.handler(ctx);
+      return loaded.routes.find((r) => r.path === path)!.handler(ctx);
     },
   }));
+  // The intake's own delistings are planned with their escalations already.
+  const onDelisted: NonNullable<ApiDeps['onDelisted']> = async (removed, caller) => (isAutomationActor(caller) ? undefined : (await ready()).intake.afterDelisting(removed));
+  return { routes, onDelisted };
 }
 
+/** The evidence routes alone (see evidenceFromEnv). */
+export function evidenceRoutesFromEnv(env: NodeJS.ProcessEnv, parts: EvidenceParts): Route[] | undefined {
+  return evidenceFromEnv(env, parts)?.routes;
+}

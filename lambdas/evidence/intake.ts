@@ -222,6 +222,22 @@ export class EvidenceIntake {
     return { decisions, writes: [...writes, ...escWrites], escalations: esc.outcomes };
   }
 
+  /**
+   * De-escalation by the same rule after someone else's delisting: an operator (or a reviewed
+   * request) removed level-1 listings, so the prefixes around them may no longer hold enough
+   * abusers. Their escalations are planned again from the table and written (an escalation that
+   * still holds is left as it is; one whose count fell below the rule is delisted).
+   */
+  async afterDelisting(removed: readonly { list: string; network: Network }[], now = this.nowSeconds()): Promise<{ writes: WriteOutcome[]; escalations: EscalationOutcome[] }> {
+    const escalating = new Set(this.deps.policies.filter((p) => p.policy.escalation).map((p) => p.list));
+    const changed: PlannedWrite[] = removed
+      .filter((r) => escalating.has(r.list))
+      .map((r) => ({ op: 'delist', list: r.list, network: r.network, level: 1, reason: 'delisted', ifVersion: 0, eventIds: [] }));
+    if (changed.length === 0) return { writes: [], escalations: [] };
+    const esc = await this.planEscalation(changed, now);
+    return { writes: await this.write(esc.writes), escalations: esc.outcomes };
+  }
+
   /** Level-1 decisions and the writes they need (nothing written). */
   async planLevel1(aggs: readonly EvidenceAggregate[], now: number, policies = this.deps.policies): Promise<{ decisions: AddressOutcome[]; writes: PlannedWrite[] }> {
     const keys = policies.flatMap((p) => aggs.map((a) => ({ list: p.list, network: a.address })));
@@ -384,19 +400,30 @@ export class EvidenceIntake {
     };
   }
 
-  /** Applies planned writes through the operator write service, grouped by actor (the evidence). */
+  /**
+   * Applies planned writes through the operator write service, grouped by actor (the evidence).
+   * The holes (allow ranges, own infrastructure) are written, and their writes confirmed, before
+   * the escalated listings they cut: written together, the listing's stream record could reach the
+   * zone sync first and an allow-listed address inside a new escalation answered "listed" until the
+   * hole's record followed (the local-stack lifecycle test caught it under load). DynamoDB Streams
+   * promises order per item only; a hole and its /24../16 share the /16's partition key, so their
+   * records share a shard, in write order.
+   */
   async write(planned: readonly PlannedWrite[]): Promise<WriteOutcome[]> {
     const out: WriteOutcome[] = [];
-    const byActor = new Map<string, PlannedWrite[]>();
-    for (const p of planned) {
-      const a = actorFor(p.eventIds);
-      byActor.set(a, [...(byActor.get(a) ?? []), p]);
-    }
-    for (const [actor, items] of byActor) {
-      const up = items.filter((i) => i.op !== 'delist');
-      const down = items.filter((i) => i.op === 'delist');
-      for (let i = 0; i < up.length; i += 1000) out.push(...(await this.deps.writer.upsert(up.slice(i, i + 1000), actor)));
-      for (let i = 0; i < down.length; i += 1000) out.push(...(await this.deps.writer.remove(down.slice(i, i + 1000), actor)));
+    const phases = [planned.filter((p) => p.op === 'exclude'), planned.filter((p) => p.op === 'list' || p.op === 'extend'), planned.filter((p) => p.op === 'delist')];
+    for (const phase of phases) {
+      const byActor = new Map<string, PlannedWrite[]>();
+      for (const p of phase) {
+        const a = actorFor(p.eventIds);
+        byActor.set(a, [...(byActor.get(a) ?? []), p]);
+      }
+      for (const [actor, items] of byActor) {
+        for (let i = 0; i < items.length; i += 1000) {
+          const chunk = items.slice(i, i + 1000);
+          out.push(...(await (chunk[0]!.op === 'delist' ? this.deps.writer.remove(chunk, actor) : this.deps.writer.upsert(chunk, actor))));
+        }
+      }
     }
     return out;
   }

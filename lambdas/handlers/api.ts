@@ -17,7 +17,7 @@ import { DnsZoneProbe, parseDnsServers, ZONE_DNS_SERVERS_ENV } from '../api/dns-
 import { delistServiceFromEnv } from '../public/delist-from-env.js';
 import { s3ClientFromEnv } from '../adapters/export-store.js';
 import { evidenceReaderFromEnv } from '../adapters/evidence-store.js';
-import { evidenceRoutesFromEnv } from '../evidence/evidence-from-env.js';
+import { evidenceFromEnv } from '../evidence/evidence-from-env.js';
 import { logger, requireEnv, runtime } from './runtime.js';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { RECONCILE_STATE_MACHINE_ENV, ReconcileExecutions } from '../adapters/reconcile-executions.js';
@@ -56,8 +56,9 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
     };
     // Evidence listings are written through these same deps' write routes.
     const log = { info: (m: string, x: Record<string, unknown> = {}) => logger.info(m, x), warn: (m: string, x: Record<string, unknown> = {}) => logger.warn(m, x) };
-    const evidence = evidenceRoutesFromEnv(process.env, { cfg: rt.cfg, doc: rt.doc, journalTable: rt.journalTable, table: rt.table, apiDeps: deps, s3: s3ClientFromEnv(), log });
-    instance = createApiHandler({ ...deps, ...(evidence ? { evidenceRoutes: evidence } : {}) });
+    const evidence = evidenceFromEnv(process.env, { cfg: rt.cfg, doc: rt.doc, journalTable: rt.journalTable, table: rt.table, apiDeps: deps, s3: s3ClientFromEnv(), log });
+    // An operator's delisting re-evaluates the escalations around it (de-escalation by the same rule).
+    instance = createApiHandler({ ...deps, ...(evidence ? { evidenceRoutes: evidence.routes, onDelisted: evidence.onDelisted } : {}) });
   }
   return instance(event, context);
 };

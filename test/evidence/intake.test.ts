@@ -152,6 +152,30 @@ describe('evidence intake', () => {
     expect(await env.table.get('spam', net('203.0.113.40'))).toBeDefined();
   });
 
+  it('de-escalates by the same rule when an operator delists one of the abusers (not only when they expire)', async () => {
+    env.clock.now = T0;
+    const intake = env.intake();
+    const hits = [1, 2, 3, 4, 5].map((i) => ({ ip: `203.0.112.${i * 10}`, kind: 'spamtrap', observedAt: T0 - i * 60, id: `od-${i}` }));
+    await intake.submit(hits, 'feed');
+    expect(await env.table.get('spam-l2', net('203.0.112.0/24'))).toMatchObject({ source: 'evidence:level2' });
+    // The operator API as deployed with evidence: its delistings re-evaluate the escalations around them.
+    const h = apiHandler({ ...env.apiDeps, onDelisted: (removed) => intake.afterDelisting(removed) });
+    const r = await h({
+      httpMethod: 'POST',
+      path: '/v1/delistings',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ items: [{ list: 'spam', network: '203.0.112.30', reason: 'customer cleaned up' }] }),
+      requestContext: { identity: { userArn: ALICE } },
+    } as unknown as APIGatewayProxyEvent);
+    expect(r.statusCode, r.body).toBe(200);
+    // 4 of 5 needed: the /24 is delisted at once, by the evidence policy, saying why.
+    expect(await env.table.get('spam-l2', net('203.0.112.0/24'))).toBeUndefined();
+    const trail = (await env.journal.history(net('203.0.112.0/24'))).events;
+    expect(trail.find((e) => e.action === 'delist' && e.list === 'spam-l2')).toMatchObject({ actor: 'evidence-policy', reason: 'de-escalated: level 2: 4 of its addresses listed at level 1 (5 needed for a /24)' });
+    // The other abusers stay listed; a delisting that changes no count leaves an escalation alone.
+    expect(await env.table.get('spam', net('203.0.112.10'))).toBeDefined();
+  });
+
   it('escalates an origin AS at level 3 from a pfx2as file', async () => {
     env.clock.now = T0;
     const { table: pfx2as } = parsePfx2As('198.18.0.0\t24\t1\n192.0.2.0\t25\t64500\n192.0.2.128\t25\t64500\n');
