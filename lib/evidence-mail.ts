@@ -31,7 +31,6 @@ import {
   Names,
   RemovalPolicy,
   aws_cloudwatch as cw,
-  aws_cloudwatch_actions as cwActions,
   type aws_dynamodb as dynamodb,
   aws_iam as iam,
   aws_lambda as lambda,
@@ -45,7 +44,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { MAIL_PREFIX, MAIL_TRUSTED_RELAYS_ENV, mailPrefixOf } from '../lambdas/evidence/mail-objects.js';
-import { type Acknowledge, allow, JOURNAL_RW, LISTINGS_READ, logicalIdOf, type MakeFunction } from './publisher-parts.js';
+import { type Acknowledge, allow, JOURNAL_RW, LISTINGS_READ, logicalIdOf, type MakeFunction, onFailureQueue, topicAlarm } from './publisher-parts.js';
 
 /** A recipient SES receives evidence for: an address or a domain, and the evidence kind its mail is. */
 export interface EvidenceMailRecipient {
@@ -188,15 +187,11 @@ export class EvidenceMail extends Construct {
       after = ruleName;
     }
 
-    this.onFailureQueue = new sqs.Queue(this, 'OnFailure', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: props.removalPolicy,
-    });
-    props.acknowledge(
-      this.onFailureQueue,
-      'AwsSolutions-SQS3',
+    this.onFailureQueue = onFailureQueue(
+      this,
+      'OnFailure',
+      props.removalPolicy,
+      props.acknowledge,
       'This queue is itself the on-failure destination of the mail intake function (mails that failed every retry); it alarms at depth > 0 and the mail stays in the bucket to be re-driven.',
     );
 
@@ -248,21 +243,9 @@ export class EvidenceMail extends Construct {
     }
 
     // Alarms, as the publisher's (lib/monitoring.ts): to the topic, OK actions too.
-    const action = new cwActions.SnsAction(props.alarmTopic);
     const period = Duration.minutes(5);
     const alarm = (alarmId: string, description: string, metric: cw.IMetric) => {
-      const a = new cw.Alarm(this, alarmId, {
-        alarmDescription: `DNSBL ${props.zoneName}: ${description}`,
-        metric,
-        threshold: 0,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cw.TreatMissingData.NOT_BREACHING,
-      });
-      a.addAlarmAction(action);
-      a.addOkAction(action);
-      props.alarms.push(a);
+      props.alarms.push(topicAlarm(this, alarmId, { zoneName: props.zoneName, description, metric, threshold: 0, topic: props.alarmTopic }));
     };
     alarm('ErrorsAlarm', 'the mail intake function fails (abuse-report mail is retried, then queued)', fn.metricErrors({ period, statistic: cw.Stats.SUM }));
     alarm('OnFailureAlarm', 'abuse-report mails failed every retry and are in the mail on-failure queue', this.onFailureQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: cw.Stats.MAXIMUM }));

@@ -30,7 +30,7 @@ import type { ZoneConfig } from '../lambdas/core/listing.js';
 import { EVIDENCE_ENV, listPolicies, parseS3Uri, type S3Location } from '../lambdas/evidence/evidence-from-env.js';
 import { EVIDENCE_PATH } from '../lambdas/evidence/routes.js';
 import { EvidenceMail, type EvidenceMailOptions } from './evidence-mail.js';
-import { type Acknowledge, allow, type MakeFunction } from './publisher-parts.js';
+import { type Acknowledge, allow, type MakeFunction, publisherTable } from './publisher-parts.js';
 
 export type { EvidenceMailOptions } from './evidence-mail.js';
 
@@ -120,16 +120,7 @@ export class PublisherEvidence extends Construct {
     const removalPolicy = props.removalPolicy;
     // Keys as lambdas/adapters/evidence-store.ts writes them (pk/sk, the journal's key names); the
     // store sets "ttl" on every item: events at observation + the evidence TTL, aggregates at last + TTL.
-    this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: JOURNAL_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: JOURNAL_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
-      timeToLiveAttribute: TTL_ATTRIBUTE,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy,
-    });
+    this.table = publisherTable(this, 'Table', { keys: JOURNAL_TABLE_KEYS, removalPolicy, timeToLiveAttribute: TTL_ATTRIBUTE });
 
     const infrastructure = [...new Set([...networks(opts.infrastructure, 'infrastructure'), ...networks(opts.mail?.trustedRelays, 'mail.trustedRelays')])];
     const locations = [opts.allowObject, opts.pfx2asObject].filter((u): u is string => u !== undefined);

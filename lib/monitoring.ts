@@ -9,7 +9,6 @@ import {
   RemovalPolicy,
   type aws_apigateway as apigw,
   aws_cloudwatch as cw,
-  aws_cloudwatch_actions as cwActions,
   aws_iam as iam,
   aws_kms as kms,
   type aws_lambda as lambda,
@@ -19,6 +18,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { METRIC, METRICS_DIMENSION, METRICS_NAMESPACE } from '../lambdas/core/metric-names.js';
+import { topicAlarm } from './publisher-parts.js';
 
 /** CloudWatch namespace of the metrics the handlers emit (EMF; lambdas/core/metric-names.ts). */
 export { METRICS_NAMESPACE };
@@ -95,19 +95,8 @@ export class PublisherMonitoring extends Construct {
   constructor(scope: Construct, id: string, props: PublisherMonitoringProps) {
     super(scope, id);
     const period = Duration.minutes(5);
-    const action = new cwActions.SnsAction(props.alarmTopic);
     const alarm = (alarmId: string, description: string, metric: cw.IMetric, threshold: number) => {
-      const a = new cw.Alarm(scope, alarmId, {
-        alarmDescription: `DNSBL ${props.zoneName}: ${description}`,
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cw.TreatMissingData.NOT_BREACHING,
-      });
-      a.addAlarmAction(action);
-      a.addOkAction(action);
+      const a = topicAlarm(scope, alarmId, { zoneName: props.zoneName, description, metric, threshold, topic: props.alarmTopic });
       props.alarms.push(a);
       return a;
     };

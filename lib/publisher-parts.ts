@@ -11,7 +11,7 @@
 // replaces no table, bucket, API or alarm (test/cdk/template-snapshot.test.ts holds the template to
 // the one synthesized before the split). A new part with no deployed resources (the public side)
 // can create its resources in its own scope.
-import { Stack, Token, aws_iam as iam, type aws_lambda as lambda, type aws_lambda_nodejs as nodejs } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, aws_cloudwatch as cw, aws_cloudwatch_actions as cwActions, aws_dynamodb as dynamodb, aws_iam as iam, type aws_lambda as lambda, type aws_lambda_nodejs as nodejs, type aws_sns as sns, aws_sqs as sqs } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { FunctionSpec } from './zone-canary.js';
 
@@ -53,3 +53,52 @@ export const JOURNAL_RW_SYNC_INTENT = [...JOURNAL_RW, 'dynamodb:BatchWriteItem']
  * writes the seeded marker (PutItem).
  */
 export const PUBLISHED_RW = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'];
+
+/**
+ * A table with the publisher's defaults: string keys, on demand, point-in-time recovery, AWS-managed
+ * encryption, deletion protection (and retention) unless the removal policy is DESTROY.
+ */
+export function publisherTable(
+  scope: Construct,
+  id: string,
+  props: { keys: { partitionKey: string; sortKey: string }; removalPolicy: RemovalPolicy; timeToLiveAttribute?: string; stream?: dynamodb.StreamViewType },
+): dynamodb.Table {
+  return new dynamodb.Table(scope, id, {
+    partitionKey: { name: props.keys.partitionKey, type: dynamodb.AttributeType.STRING },
+    sortKey: { name: props.keys.sortKey, type: dynamodb.AttributeType.STRING },
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    ...(props.stream ? { stream: props.stream } : {}),
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    deletionProtection: props.removalPolicy !== RemovalPolicy.DESTROY,
+    ...(props.timeToLiveAttribute ? { timeToLiveAttribute: props.timeToLiveAttribute } : {}),
+    encryption: dynamodb.TableEncryption.AWS_MANAGED,
+    removalPolicy: props.removalPolicy,
+  });
+}
+
+/**
+ * A queue that is itself an on-failure destination (what failed every retry): encrypted, TLS only,
+ * kept 14 days; `why` is its cdk-nag acknowledgement for having no dead-letter queue of its own.
+ */
+export function onFailureQueue(scope: Construct, id: string, removalPolicy: RemovalPolicy, acknowledge: Acknowledge, why: string): sqs.Queue {
+  const q = new sqs.Queue(scope, id, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14), removalPolicy });
+  acknowledge(q, 'AwsSolutions-SQS3', why);
+  return q;
+}
+
+/** An alarm to the topic (and back to OK) when one datapoint is above the threshold; missing data is fine. */
+export function topicAlarm(scope: Construct, id: string, props: { zoneName: string; description: string; metric: cw.IMetric; threshold: number; topic: sns.ITopic }): cw.Alarm {
+  const a = new cw.Alarm(scope, id, {
+    alarmDescription: `DNSBL ${props.zoneName}: ${props.description}`,
+    metric: props.metric,
+    threshold: props.threshold,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+  });
+  const action = new cwActions.SnsAction(props.topic);
+  a.addAlarmAction(action);
+  a.addOkAction(action);
+  return a;
+}

@@ -4,6 +4,7 @@
 // publisher's scope: see lib/publisher-parts.ts.)
 import { RemovalPolicy, aws_dynamodb as dynamodb } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { publisherTable } from './publisher-parts.js';
 import { JOURNAL_GSI, JOURNAL_TABLE_KEYS, LISTINGS_GSI, LISTINGS_TABLE_KEYS, TTL_ATTRIBUTE } from '../lambdas/adapters/table-schema.js';
 
 export interface PublisherStorageProps {
@@ -19,17 +20,7 @@ export class PublisherStorage extends Construct {
   constructor(scope: Construct, id: string, props: PublisherStorageProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy;
-    this.listingsTable = new dynamodb.Table(scope, 'Listings', {
-      partitionKey: { name: LISTINGS_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: LISTINGS_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
-      timeToLiveAttribute: TTL_ATTRIBUTE,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy,
-    });
+    this.listingsTable = publisherTable(scope, 'Listings', { keys: LISTINGS_TABLE_KEYS, removalPolicy, timeToLiveAttribute: TTL_ATTRIBUTE, stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES });
     for (const gsi of [LISTINGS_GSI.byList, LISTINGS_GSI.byExpiry]) {
       this.listingsTable.addGlobalSecondaryIndex({
         indexName: gsi.name,
@@ -40,25 +31,8 @@ export class PublisherStorage extends Construct {
     }
     // The published table: the listings as the live zone publishes them (same keys). No stream (nothing
     // reacts to it), no indexes, and no TTL: a TTL would delete rows the zone still publishes.
-    this.publishedTable = new dynamodb.Table(scope, 'Published', {
-      partitionKey: { name: LISTINGS_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: LISTINGS_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy,
-    });
-    this.journalTable = new dynamodb.Table(scope, 'Journal', {
-      partitionKey: { name: JOURNAL_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: JOURNAL_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
-      timeToLiveAttribute: TTL_ATTRIBUTE,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy,
-    });
+    this.publishedTable = publisherTable(scope, 'Published', { keys: LISTINGS_TABLE_KEYS, removalPolicy });
+    this.journalTable = publisherTable(scope, 'Journal', { keys: JOURNAL_TABLE_KEYS, removalPolicy, timeToLiveAttribute: TTL_ATTRIBUTE });
     this.journalTable.addGlobalSecondaryIndex({
       indexName: JOURNAL_GSI.byTime.name,
       partitionKey: { name: JOURNAL_GSI.byTime.partitionKey, type: dynamodb.AttributeType.STRING },

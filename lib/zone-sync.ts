@@ -24,6 +24,7 @@ import {
   LISTINGS_READ,
   type MakeFunction,
   normalizeZoneName,
+  onFailureQueue,
   PUBLISHED_RW,
 } from './publisher-parts.js';
 import { reconcileReadRate } from './reconcile-workflow.js';
@@ -93,15 +94,11 @@ export class ZoneSync extends Construct {
     const minutes = Duration.minutes;
 
     // ---------------------------------------------------------------- on-failure queue
-    this.onFailureQueue = new sqs.Queue(scope, 'StreamSyncOnFailure', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: props.removalPolicy,
-    });
-    props.acknowledge(
-      this.onFailureQueue,
-      'AwsSolutions-SQS3',
+    this.onFailureQueue = onFailureQueue(
+      scope,
+      'StreamSyncOnFailure',
+      props.removalPolicy,
+      props.acknowledge,
       'This queue is itself the dead-letter destination (event source mapping OnFailure) of the listings stream; it alarms at depth > 0 and is drained by the operator (reconcile repairs the zone meanwhile).',
     );
 
