@@ -2,16 +2,14 @@
 // documented, the request schemas are request bodies (REQUESTS: io "input"), what the routes accept
 // the schemas accept (and shapes the schemas refuse the routes refuse), and the routes' answers fit
 // the documented response schemas exactly (strict: an undocumented field fails).
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRouter } from '../../lambdas/api/app.js';
-import { errorResult } from '../../lambdas/api/errors.js';
 import { dryRunRequestSchema, dryRunResponseSchema, evidenceRequestSchema, evidenceResponseSchema } from '../../lambdas/api/evidence-schemas.js';
 import { openApiDocument } from '../../lambdas/api/openapi.js';
 import type { Router } from '../../lambdas/api/router.js';
 import { evidenceRoutes } from '../../lambdas/evidence/routes.js';
-import { CFG, type EvidenceEnv, POLICIES, startEvidenceEnv, T0 } from './support.js';
+import { CFG, type EvidenceEnv, POLICIES, startEvidenceEnv, T0, postAsReporter } from './support.js';
 
 let env: EvidenceEnv;
 let router: Router;
@@ -23,16 +21,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function post(path: string, body: unknown): Promise<{ status: number; json: any }> {
-  const event = { httpMethod: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), requestContext: { identity: { userArn: 'arn:aws:iam::1:role/reporter' } } } as unknown as APIGatewayProxyEvent;
-  try {
-    const r = await router.match('POST', path)({ event, caller: 'arn:aws:iam::1:role/reporter', requestId: 'r' });
-    return { status: r.statusCode, json: JSON.parse(r.body) };
-  } catch (e) {
-    const r = errorResult(e, { error: () => undefined }, 'r');
-    return { status: r.statusCode, json: JSON.parse(r.body) };
-  }
-}
+const post = (path: string, body: unknown) => postAsReporter(router, path, body);
 
 describe('OpenAPI: the evidence routes', () => {
   it('documents every route of an API with evidence, with the evidence request bodies as requests', () => {

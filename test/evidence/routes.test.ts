@@ -1,11 +1,9 @@
 // POST /v1/evidence and POST /v1/policy/dry-run behind the API's router and error mapping.
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorResult } from '../../lambdas/api/errors.js';
 import { Router } from '../../lambdas/api/router.js';
 import { parseNetwork } from '../../lambdas/core/ip.js';
 import { evidenceRoutes } from '../../lambdas/evidence/routes.js';
-import { CFG, type EvidenceEnv, POLICIES, startEvidenceEnv, T0 } from './support.js';
+import { CFG, type EvidenceEnv, POLICIES, startEvidenceEnv, T0, postAsReporter } from './support.js';
 
 const net = (s: string) => parseNetwork(s, { maxWidth4: 0, maxWidth6: 0 });
 let env: EvidenceEnv;
@@ -18,16 +16,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function post(path: string, body: unknown): Promise<{ status: number; json: any }> {
-  const event = { httpMethod: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), requestContext: { identity: { userArn: 'arn:aws:iam::1:role/reporter' } } } as unknown as APIGatewayProxyEvent;
-  try {
-    const r = await router.match('POST', path)({ event, caller: 'arn:aws:iam::1:role/reporter', requestId: 'r' });
-    return { status: r.statusCode, json: JSON.parse(r.body) };
-  } catch (e) {
-    const r = errorResult(e, { error: () => undefined }, 'r');
-    return { status: r.statusCode, json: JSON.parse(r.body) };
-  }
-}
+const post = (path: string, body: unknown) => postAsReporter(router, path, body);
 
 describe('reporter API', () => {
   it('keeps the good events of a batch and names each bad one', async () => {

@@ -1,6 +1,9 @@
 // One evidence stack per test file: DynamoDB Local (the listings, journal and evidence tables), the
 // operator API's write service as the listing writer, and a clock the test moves.
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { startTableEnv } from '../support/table-env.js';
+import { errorResult } from '../../lambdas/api/errors.js';
+import type { Router } from '../../lambdas/api/router.js';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EvidenceStore, lastOperatorDelisting } from '../../lambdas/adapters/evidence-store.js';
 import { Journal } from '../../lambdas/adapters/journal.js';
@@ -91,4 +94,17 @@ export async function startEvidenceEnv(): Promise<EvidenceEnv> {
       }),
     stop: () => ddb.stop(),
   };
+}
+
+/** A POST through the router as a signed reporter would send it: the answer, errors as the API renders them. */
+export async function postAsReporter(router: Router, path: string, body: unknown): Promise<{ status: number; json: any }> {
+  const caller = 'arn:aws:iam::1:role/reporter';
+  const event = { httpMethod: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), requestContext: { identity: { userArn: caller } } } as unknown as APIGatewayProxyEvent;
+  try {
+    const r = await router.match('POST', path)({ event, caller, requestId: 'r' });
+    return { status: r.statusCode, json: JSON.parse(r.body) };
+  } catch (e) {
+    const r = errorResult(e, { error: () => undefined }, 'r');
+    return { status: r.statusCode, json: JSON.parse(r.body) };
+  }
 }
