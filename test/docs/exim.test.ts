@@ -6,9 +6,10 @@
 //   - `exim4 -bh IP` (a host-checking SMTP session: the ACLs run for real, nothing is delivered)
 //     must accept an allow-listed client before any DNSBL lookup, and refuse a listed one with the
 //     zone's TXT in the reply.
-// Exim has no option for the DNS server or port (its dns_* options tune the libc resolver; spec,
-// main configuration options: https://www.exim.org/exim-html-current/doc/html/spec_html/ch-main_configuration.html),
-// and libc asks /etc/resolv.conf's servers on port 53 only. So the zone this product planned is
+// Exim has no option for the DNS server or port: its lookups are libc's res_search, and its dns_*
+// options only tune that resolver (retrans, retry, EDNS0, DNSSEC: Exim source src/src/dns.c,
+// dns_init and dns_basic_lookup; its fake resolver exists only in Exim's own test harness). libc
+// asks /etc/resolv.conf's servers on port 53 only (resolv.conf(5) has no port). So the zone this product planned is
 // served by a real BIND on 127.0.0.1:53 of a private network namespace whose own /etc/resolv.conf
 // names it (test/support/dns/bind-as-system-resolver.ts), and exim runs inside that namespace.
 import { execFile } from 'node:child_process';
@@ -68,7 +69,11 @@ const LISTINGS = [
   listing('other', '198.51.100.7', 'something else'),
 ];
 
-/** The path the snippet names for the allow-list; the test's copy lives in its temp dir. */
+/**
+ * The path the snippet names for the allow-list; the test's copy lives in its temp dir. An IPv6 key
+ * of an iplsearch file must be quoted, or its first colon ends the key (Exim spec, "File and
+ * database lookups": https://www.exim.org/exim-html-current/doc/html/spec_html/ch-file_and_database_lookups.html).
+ */
 const ALLOW_PATH = '/etc/exim4/dnsbl-allow';
 
 let tmp: string;
