@@ -2,10 +2,9 @@
 // Debian ships: Postfix's postconf/postmap parse them (any warning fails), rspamd's configtest and
 // configdump merge them, and SpamAssassin scores messages with them against a real BIND serving a
 // zone this product planned (its `dns_server` option takes an address:port, so the test needs no
-// system resolver). Exim is not run: it and Postfix exclude each other in Debian (the document
-// says so).
+// system resolver). The Exim snippets are run by test/docs/exim.test.ts.
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,22 +16,9 @@ import { zoneFile } from '../../lambdas/core/zone-file.js';
 import { planZone } from '../../lambdas/core/zone-plan.js';
 import { type BindServer, requireTool, startBind } from '../support/dns/index.js';
 import { testZone } from '../support/zones.js';
+import { SNIPPETS, snippet } from './doc-snippets.js';
 
 const run = promisify(execFile);
-const DOC = readFileSync(new URL('../../docs/mail-servers.md', import.meta.url), 'utf8');
-
-/** The snippets of the document by name (`<!-- snippet: NAME -->` before a fenced block). */
-function snippets(): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of DOC.matchAll(/<!-- snippet: (\S+) -->\n```[^\n]*\n([\s\S]*?)\n```/g)) out.set(m[1]!, `${m[2]!}\n`);
-  return out;
-}
-const SNIPPETS = snippets();
-function snippet(name: string): string {
-  const s = SNIPPETS.get(name);
-  if (s === undefined) throw new Error(`docs/mail-servers.md has no snippet "${name}" (have: ${[...SNIPPETS.keys()].join(', ')})`);
-  return s;
-}
 
 function writeFiles(dir: string, files: Record<string, string>): void {
   for (const [name, text] of Object.entries(files)) {
@@ -67,7 +53,7 @@ afterAll(() => {
 describe('the document', () => {
   it('has every snippet the tests run', () => {
     expect([...SNIPPETS.keys()].sort()).toEqual(
-      ['exim/acl_check_rcpt', 'postfix/dnsbl_allow.cidr', 'postfix/main.cf', 'postfix/rbl_reply', 'rspamd/local.d/multimap.conf', 'rspamd/local.d/rbl.conf', 'spamassassin/local.cf'].sort(),
+      ['exim/acl_check_rcpt', 'exim/dnsbl-allow', 'postfix/dnsbl_allow.cidr', 'postfix/main.cf', 'postfix/rbl_reply', 'rspamd/local.d/multimap.conf', 'rspamd/local.d/rbl.conf', 'spamassassin/local.cf'].sort(),
     );
   });
 });
