@@ -12,8 +12,7 @@
 // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html), so readers
 // compare the times themselves.
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { BackoffState } from '../public/rate-limit.js';
-import type { BackoffStore } from '../public/shared-limiter.js';
+import type { BackoffState, BackoffStore } from '../core/client-backoff.js';
 import { TTL_ATTRIBUTE } from './table-schema.js';
 
 const key = (kind: string, client: string) => ({ pk: `BACKOFF#${kind}#${client}`, sk: 'BACKOFF' });

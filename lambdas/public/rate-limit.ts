@@ -8,6 +8,7 @@
 // carries a client's violations and block across containers (DynamoDB), through state() and
 // adopt(); in AWS, API Gateway throttling and the WAF rate-based rule hold the fleet-wide line in
 // front. Bounded: at most `maxClients` entries, the least recently seen dropped first.
+import type { BackoffState } from '../core/client-backoff.js';
 
 export interface RateRule {
   /** Bucket size: requests allowed in a burst. */
@@ -42,12 +43,7 @@ export interface RequestLimiter {
   take(kind: string, client: string): Verdict | Promise<Verdict>;
 }
 
-/** A client's back-off as another container may have recorded it (milliseconds since the epoch). */
-export interface BackoffState {
-  readonly strikes: number;
-  readonly lastStrike: number;
-  readonly blockedUntil: number;
-}
+export type { BackoffState };
 
 /** A client's entry as this process sees it. */
 export interface ClientState extends BackoffState {

@@ -10,17 +10,10 @@
 // bucket here is below half (a client using its allowance is the one likely to be blocked
 // elsewhere). One read and one write per violation. The store failing never refuses anyone: the
 // local verdict stands, and the error is reported.
-import { type BackoffState, type ClientLimiter, type RequestLimiter, type Verdict } from './rate-limit.js';
+import type { BackoffState, BackoffStore } from '../core/client-backoff.js';
+import { type ClientLimiter, type RequestLimiter, type Verdict } from './rate-limit.js';
 
-export interface BackoffStore {
-  /** The client's shared record, if any (possibly stale: callers check the times). */
-  read(kind: string, client: string): Promise<BackoffState | undefined>;
-  /**
-   * Stores `state` unless the stored record blocks longer; returns the record that is stored now.
-   * `expiresAtMs`: when the record may be forgotten (a TTL).
-   */
-  write(kind: string, client: string, state: BackoffState, expiresAtMs: number): Promise<BackoffState>;
-}
+export type { BackoffStore };
 
 export interface SharedLimiterOptions {
   /** Least time between two reads of one client's record while its bucket is below half. @default 1000 */
