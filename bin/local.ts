@@ -119,7 +119,7 @@ Try it:
   npx dnsbl lookup 192.0.2.1 --api ${apiUrl}${stack.reportSmtpPort ? `
   curl -s -XPOST ${apiUrl}/v1/evidence -H 'content-type: application/json' \\
     -d '{"items":[{"ip":"203.0.113.50","kind":"spamtrap","observedAt":"'$(date -u +%FT%TZ)'","reporter":"trap-1"}]}'
-  curl smtp://127.0.0.1:${stack.reportSmtpPort} --mail-from reporter@example.net --mail-rcpt abuse@${cfg.zone} -T test/evidence/fixtures/forwarded.eml
+  curl smtp://127.0.0.1:${stack.reportSmtpPort} --mail-from reporter@example.net --mail-rcpt abuse@${cfg.zone} -T test/evidence/fixtures/forwarded.eml    # names the first relay not in DNSBL_REPORT_TRUSTED_RELAYS (set it to the reporters' own MX, e.g. 2001:db8:25::/48 for this file)
   npx dnsbl report events.csv --api ${apiUrl}       # lines: ip,kind,observedAt[,reporter[,detail]]
   npx dnsbl lookup 203.0.113.50 --api ${apiUrl}     # its evidence: counts, first/last seen, reporters` : ''}
   npx dnsbl mirror pull --source ${exportUrl} --target ${mirrorFile}    # be a mirror
