@@ -7,8 +7,6 @@
 // answer) runs in a child process, so autocannon does not share its event loop. Figures on a
 // 2-core machine are dominated by DynamoDB Local (a Java emulator, ~1 operation per ms here); they
 // say nothing about DynamoDB itself, but compare runs of this code with each other.
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Journal } from '../lambdas/adapters/journal.js';
@@ -20,6 +18,7 @@ import { createApiHandler } from '../lambdas/handlers/api.js';
 import { ensureTables, startDynamoDbLocal } from '../local/dynamodb/dynamodb-local.js';
 import { startFakeDns } from '../test/api/fake-dns.js';
 import { TWO_LIST_ZONE, numberArg } from './bench-zones.js';
+import { loadAutocannon, serveUntilParentEnds, startServerChild } from './server-child.js';
 
 const CFG: ZoneConfig = TWO_LIST_ZONE;
 
@@ -46,37 +45,14 @@ async function serve(): Promise<void> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ items: [{ list: 'spam', network: '192.0.2.0/24', reason: 'bench range' }, { list: 'spam', network: '192.0.2.1', reason: 'bench' }] }),
   });
-  process.stdout.write(`${JSON.stringify({ withDns: withDns.url, noDns: noDns.url })}\n`);
-  const stop = async () => {
-    await withDns.close();
-    await noDns.close();
-    await dns.stop();
-    await ddb.stop();
-    process.exit(0);
-  };
-  process.stdin.on('end', stop);
-  process.stdin.resume();
-  process.on('SIGTERM', stop);
+  serveUntilParentEnds({ withDns: withDns.url, noDns: noDns.url }, [() => withDns.close(), () => noDns.close(), () => dns.stop(), () => ddb.stop()]);
 }
 
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number; average: number; max: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 
 async function main(): Promise<void> {
-  // No type declarations for autocannon are installed: load it untyped.
-  const autocannon = ((await import('autocannon' as string)) as { default: Autocannon }).default;
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const urls = await new Promise<{ withDns: string; noDns: string }>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', (l) => resolve(JSON.parse(l) as { withDns: string; noDns: string }));
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const autocannon = await loadAutocannon();
+  const server = await startServerChild<{ withDns: string; noDns: string }>(fileURLToPath(import.meta.url));
+  const urls = server.urls;
   for (const u of Object.values(urls)) if (!new URL(u).hostname.startsWith('127.')) throw new Error('benchmarks run against 127.0.0.1 only');
 
   let n = 0;
@@ -123,8 +99,7 @@ async function main(): Promise<void> {
       `${s.name.padEnd(50)} ${r.requests.average.toFixed(0).padStart(8)} ${String(r.latency.p50).padStart(8)} ${String(r.latency.p99).padStart(8)} ${String(r.requests.total).padStart(9)} ${String(r.non2xx + r.errors + r.timeouts).padStart(8)}`,
     );
   }
-  child.stdin!.end();
-  await new Promise((r) => child.once('exit', r));
+  await server.stop();
 }
 
 if (process.argv.includes('--serve')) await serve();

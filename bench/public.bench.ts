@@ -7,8 +7,6 @@
 // measured with the per-client limiter off (it would refuse one client's 8 connections); the flood
 // runs with the production limits (look-ups: burst 30, 1/s sustained per client, progressive block)
 // and clients told apart by X-Forwarded-For (PUBLIC_TRUSTED_PROXIES=1, as behind CloudFront).
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DelistRequests } from '../lambdas/adapters/delist-requests.js';
@@ -24,6 +22,7 @@ import { ClientLimiter, DEFAULT_PUBLIC_RULES } from '../lambdas/public/rate-limi
 import { ensureTables, startDynamoDbLocal } from '../local/dynamodb/dynamodb-local.js';
 import { startFakeDns } from '../test/api/fake-dns.js';
 import { numberArg, TWO_LIST_ZONE } from './bench-zones.js';
+import { loadAutocannon, serveUntilParentEnds, startServerChild } from './server-child.js';
 
 const CFG: ZoneConfig = TWO_LIST_ZONE;
 const DURATION = numberArg('duration', 10);
@@ -45,37 +44,14 @@ async function serve(): Promise<void> {
   const base = { cfg: CFG, table, delist, log: { error: () => undefined } };
   const open = await startHttpAdapter(createPublicHandler({ ...base, zoneProbe: new DnsZoneProbe({ zone: CFG.zone, servers: [`127.0.0.1:${dns.port}`] }), limiter: new ClientLimiter({ rules: {} }) }));
   const limited = await startHttpAdapter(createPublicHandler({ ...base, limiter: new ClientLimiter({ rules: DEFAULT_PUBLIC_RULES }), trustedProxies: 1 }));
-  process.stdout.write(`${JSON.stringify({ open: open.url, limited: limited.url })}\n`);
-  const stop = async () => {
-    await open.close();
-    await limited.close();
-    await dns.stop();
-    await ddb.stop();
-    process.exit(0);
-  };
-  process.stdin.on('end', stop);
-  process.stdin.resume();
-  process.on('SIGTERM', stop);
+  serveUntilParentEnds({ open: open.url, limited: limited.url }, [() => open.close(), () => limited.close(), () => dns.stop(), () => ddb.stop()]);
 }
 
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  statusCodeStats?: Record<string, { count: number }>;
-}
-type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 
 async function main(): Promise<void> {
-  const autocannon = ((await import('autocannon' as string)) as { default: Autocannon }).default;
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const urls = await new Promise<{ open: string; limited: string }>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', (l) => resolve(JSON.parse(l) as { open: string; limited: string }));
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const autocannon = await loadAutocannon();
+  const server = await startServerChild<{ open: string; limited: string }>(fileURLToPath(import.meta.url));
+  const urls = server.urls;
   console.log(`public look-up: ${CONNECTIONS} connections, ${DURATION} s each, HTTP adapter + DynamoDB Local on 127.0.0.1`);
   console.log(`${'scenario'.padEnd(46)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'requests'.padStart(9)} ${'non-2xx'.padStart(8)}`);
   for (const [name, url] of [
@@ -107,8 +83,7 @@ async function main(): Promise<void> {
       `(limit: burst ${DEFAULT_PUBLIC_RULES.lookup.burst} + ${DEFAULT_PUBLIC_RULES.lookup.perSecond}/s), ${flood.non2xx} refused 429; p50 ${flood.latency.p50} ms`,
   );
   console.log(`other client meanwhile: ${polite.filter((p) => p.status === 200).length}/${polite.length} answered 200, p50 ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, max ${sorted[sorted.length - 1]?.toFixed(1)} ms`);
-  child.stdin!.end();
-  await new Promise((r) => child.once('exit', r));
+  await server.stop();
 }
 
 if (process.argv.includes('--serve')) await serve();

@@ -10,6 +10,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ExportStore, s3Client } from '../lambdas/adapters/export-store.js';
@@ -83,12 +84,6 @@ function withAbortStub(client: S3Client): S3Client {
   return client;
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
-  return Buffer.concat(chunks);
-}
-
 /**
  * S3 never shows a partial object: "Amazon S3 never adds partial objects; if you receive a success
  * response, Amazon S3 added the entire object to the bucket"
@@ -108,7 +103,7 @@ function wholeObjects(store: S3rverStore): void {
   const get = store.getObject.bind(store);
   store.putObject = (object) =>
     oneAtATime(async () => {
-      const content = object.content === null ? Buffer.alloc(0) : Buffer.isBuffer(object.content) ? object.content : await readAll(object.content);
+      const content = object.content === null ? Buffer.alloc(0) : Buffer.isBuffer(object.content) ? object.content : await buffer(object.content);
       const path = store.getResourcePath(object.bucket, object.key, 'object');
       await mkdir(dirname(path), { recursive: true });
       const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
@@ -121,7 +116,7 @@ function wholeObjects(store: S3rverStore): void {
   store.getObject = (bucket, key, options) =>
     oneAtATime(async () => {
       const object = await get(bucket, key, options);
-      if (object?.content && !Buffer.isBuffer(object.content)) object.content = Readable.from(await readAll(object.content));
+      if (object?.content && !Buffer.isBuffer(object.content)) object.content = Readable.from(await buffer(object.content));
       return object;
     });
 }

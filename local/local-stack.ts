@@ -65,9 +65,9 @@ import type { ClientLimiter } from '../lambdas/public/rate-limit.js';
 import { type SmtpOutbox, startSmtpOutbox } from './smtp-outbox.js';
 import { type ReportSmtp, startReportSmtp } from './report-smtp.js';
 import type { ApiDeps } from '../lambdas/api/deps.js';
-import { EvidenceStore, lastOperatorDelisting } from '../lambdas/adapters/evidence-store.js';
+import { EvidenceStore } from '../lambdas/adapters/evidence-store.js';
 import { ProtectedSet, type ProtectedSetConfig } from '../lambdas/core/protected-set.js';
-import { apiListingWriter, EvidenceIntake, isAutomationActor } from '../lambdas/evidence/intake.js';
+import { buildIntake, listPolicies } from '../lambdas/evidence/evidence-from-env.js';
 import { evidenceRoutes } from '../lambdas/evidence/routes.js';
 
 export const DEFAULT_CONFIG: ZoneConfig = {
@@ -319,8 +319,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       publicBaseUrl: portal.url,
     });
     // Evidence for the lists with an evidence policy (one table; lookup, history and the portal read it).
-    const policies = cfg.lists.flatMap((l) => (l.evidence ? [{ list: l.name, policy: l.evidence }] : []));
-    const evidenceStore = policies.length === 0 ? undefined : new EvidenceStore(doc, tables.evidence, { ttlSeconds: 30 * 86_400 });
+    const withEvidence = listPolicies(cfg).length > 0;
+    // Read by lookup, history and the portal (the intake keeps its own writer over the same table).
+    const evidenceStore = withEvidence ? new EvidenceStore(doc, tables.evidence, { ttlSeconds: 0 }) : undefined;
     const apiDeps: ApiDeps = {
       ...(evidenceStore ? { evidence: evidenceStore } : {}),
       delist,
@@ -334,15 +335,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     };
     // Evidence intake for the lists with an evidence policy: its listings are written through the
     // API's own write routes (apiListingWriter), so they are validated, guarded and audited alike.
-    const intake = evidenceStore && new EvidenceIntake({
-      policies,
-      store: evidenceStore,
-      table,
-      writer: apiListingWriter(apiDeps),
-      protectedSet: ProtectedSet.build(opts.evidenceProtected ?? {}),
-      operatorDelisting: async (n, list) => (await lastOperatorDelisting(doc, tables.journal, n, list, isAutomationActor))?.at,
-    });
-    const evidence = intake && evidenceRoutes({ cfg, policies, intake });
+    const built = withEvidence
+      ? buildIntake({ cfg, doc, journalTable: tables.journal, table, apiDeps, evidenceTable: tables.evidence, protectedSet: ProtectedSet.build(opts.evidenceProtected ?? {}) })
+      : undefined;
+    const intake = built?.intake;
+    const evidence = built && evidenceRoutes({ cfg, policies: built.policies, intake: built.intake });
     // Abuse reports by mail: the same mail intake as SES receiving, behind a real SMTP server.
     let reportSmtp: ReportSmtp | undefined;
     if (intake) {
@@ -352,10 +349,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       });
       stops.push(() => reportSmtp!.close());
     }
-    // An operator's delisting re-evaluates the escalations around it (the intake's own writes go
-    // through apiDeps, without the hook).
-    const onDelisted: ApiDeps['onDelisted'] = intake && (async (removed, caller) => (isAutomationActor(caller) ? undefined : intake.afterDelisting(removed)));
-    const api = await startHttpAdapter(createApiHandler({ ...apiDeps, ...(evidence ? { evidenceRoutes: evidence } : {}), ...(onDelisted ? { onDelisted } : {}) }), { port: opts.apiPort ?? 0 });
+    // An operator's delisting re-evaluates the escalations around it.
+    const api = await startHttpAdapter(
+      createApiHandler({ ...apiDeps, ...(evidence && intake ? { evidenceRoutes: evidence, onDelisted: (removed, caller) => intake.afterDelisting(removed, caller) } : {}) }),
+      { port: opts.apiPort ?? 0 },
+    );
     stops.push(() => api.close());
     checkAborted();
 

@@ -63,6 +63,25 @@ export async function readS3Text(s3: Pick<S3Client, 'send'>, loc: S3Location): P
   if (!r.Body) throw new Error(`s3://${loc.bucket}/${loc.key} has no body`);
   return r.Body.transformToString('utf-8');
 }
+/**
+ * The intake over the evidence table: the listed lists' policies, the store with their TTL, and
+ * listings written through the operator API's own write routes (validated, guarded, audited). AWS
+ * (loadIntakeFromEnv) and the local stack build it here alike.
+ */
+export function buildIntake(parts: Pick<EvidenceParts, 'cfg' | 'doc' | 'journalTable' | 'table' | 'apiDeps'> & { evidenceTable: string; protectedSet: ProtectedSet; pfx2as?: Pfx2As }): { intake: EvidenceIntake; policies: ListPolicy[] } {
+  const policies = listPolicies(parts.cfg);
+  const intake = new EvidenceIntake({
+    policies,
+    store: new EvidenceStore(parts.doc, parts.evidenceTable, { ttlSeconds: evidenceTtlSeconds(policies) }),
+    table: parts.table,
+    writer: apiListingWriter(parts.apiDeps),
+    protectedSet: parts.protectedSet,
+    operatorDelisting: async (n, l) => (await lastOperatorDelisting(parts.doc, parts.journalTable, n, l, isAutomationActor))?.at,
+    ...(parts.pfx2as ? { pfx2as: parts.pfx2as } : {}),
+    ...(parts.apiDeps.now ? { now: parts.apiDeps.now } : {}),
+  });
+  return { intake, policies };
+}
 
 export interface EvidenceParts {
   readonly cfg: ZoneConfig;
@@ -114,16 +133,7 @@ export async function loadIntakeFromEnv(env: NodeJS.ProcessEnv, parts: EvidenceP
   } else if (wantsLevel3) {
     parts.log.warn(`no pfx2as file configured (${EVIDENCE_ENV.pfx2asObject}): level 3 escalation is off`);
   }
-  const intake = new EvidenceIntake({
-    policies,
-    store: new EvidenceStore(parts.doc, tableName, { ttlSeconds: evidenceTtlSeconds(policies) }),
-    table: parts.table,
-    writer: apiListingWriter(parts.apiDeps),
-    protectedSet,
-    operatorDelisting: async (n, l) => (await lastOperatorDelisting(parts.doc, parts.journalTable, n, l, isAutomationActor))?.at,
-    ...(pfx2as ? { pfx2as } : {}),
-    ...(parts.apiDeps.now ? { now: parts.apiDeps.now } : {}),
-  });
+  const { intake } = buildIntake({ ...parts, evidenceTable: tableName, protectedSet, ...(pfx2as ? { pfx2as } : {}) });
   return { intake, policies, level3: pfx2as !== undefined };
 }
 
@@ -165,12 +175,7 @@ export function evidenceFromEnv(env: NodeJS.ProcessEnv, parts: EvidenceParts): {
       return loaded.routes.find((r) => r.path === path)!.handler(ctx);
     },
   }));
-  // The intake's own delistings are planned with their escalations already.
-  const onDelisted: NonNullable<ApiDeps['onDelisted']> = async (removed, caller) => (isAutomationActor(caller) ? undefined : (await ready()).intake.afterDelisting(removed));
+  const onDelisted: NonNullable<ApiDeps['onDelisted']> = async (removed, caller) => (await ready()).intake.afterDelisting(removed, caller);
   return { routes, onDelisted };
 }
 
-/** The evidence routes alone (see evidenceFromEnv). */
-export function evidenceRoutesFromEnv(env: NodeJS.ProcessEnv, parts: EvidenceParts): Route[] | undefined {
-  return evidenceFromEnv(env, parts)?.routes;
-}

@@ -226,9 +226,12 @@ export class EvidenceIntake {
    * De-escalation by the same rule after someone else's delisting: an operator (or a reviewed
    * request) removed level-1 listings, so the prefixes around them may no longer hold enough
    * abusers. Their escalations are planned again from the table and written (an escalation that
-   * still holds is left as it is; one whose count fell below the rule is delisted).
+   * still holds is left as it is; one whose count fell below the rule is delisted). Fits
+   * ApiDeps.onDelisted.
    */
-  async afterDelisting(removed: readonly { list: string; network: Network }[], now = this.nowSeconds()): Promise<{ writes: WriteOutcome[]; escalations: EscalationOutcome[] }> {
+  async afterDelisting(removed: readonly { list: string; network: Network }[], caller: string, now = this.nowSeconds()): Promise<{ writes: WriteOutcome[]; escalations: EscalationOutcome[] }> {
+    // The intake's own delistings were planned with their escalations already.
+    if (isAutomationActor(caller)) return { writes: [], escalations: [] };
     const escalating = new Set(this.deps.policies.filter((p) => p.policy.escalation).map((p) => p.list));
     const changed: PlannedWrite[] = removed
       .filter((r) => escalating.has(r.list))

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiHandler } from '../../lambdas/api/app.js';
 import type { ZoneConfig } from '../../lambdas/core/listing.js';
 import { parseNetwork } from '../../lambdas/core/ip.js';
-import { EVIDENCE_ENV, evidenceRoutesFromEnv, loadIntakeFromEnv, parseS3Uri } from '../../lambdas/evidence/evidence-from-env.js';
+import { EVIDENCE_ENV, evidenceFromEnv, loadIntakeFromEnv, parseS3Uri } from '../../lambdas/evidence/evidence-from-env.js';
 import { CFG, type EvidenceEnv, POLICIES, startEvidenceEnv, T0 } from './support.js';
 
 const net = (s: string) => parseNetwork(s, { maxWidth4: 0, maxWidth6: 0 });
@@ -54,7 +54,7 @@ describe('the evidence intake from the environment', () => {
 
   it('is absent without EVIDENCE_TABLE', async () => {
     const s3 = new FakeS3();
-    expect(evidenceRoutesFromEnv({}, parts(s3))).toBeUndefined();
+    expect(evidenceFromEnv({}, parts(s3))).toBeUndefined();
     expect(await loadIntakeFromEnv({}, parts(s3))).toBeUndefined();
     expect(s3.gets).toBe(0);
   });
@@ -92,7 +92,7 @@ describe('the evidence intake from the environment', () => {
     env.clock.now = T0;
     const s3 = new FakeS3();
     const e = { [EVIDENCE_ENV.table]: tableName, [EVIDENCE_ENV.allowObject]: 's3://cfg-bucket/allow.txt' };
-    const routes = evidenceRoutesFromEnv(e, parts(s3))!;
+    const routes = evidenceFromEnv(e, parts(s3))!.routes;
     expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/evidence', 'POST /v1/policy/dry-run']);
     const h = apiHandler({ ...env.apiDeps, cfg, evidenceRoutes: routes });
     const hit = { items: [{ ip: '198.51.100.70', kind: 'spamtrap', observedAt: T0 - 60, id: 'closed-1' }] };

@@ -159,7 +159,7 @@ describe('evidence intake', () => {
     await intake.submit(hits, 'feed');
     expect(await env.table.get('spam-l2', net('203.0.112.0/24'))).toMatchObject({ source: 'evidence:level2' });
     // The operator API as deployed with evidence: its delistings re-evaluate the escalations around them.
-    const h = apiHandler({ ...env.apiDeps, onDelisted: (removed) => intake.afterDelisting(removed) });
+    const h = apiHandler({ ...env.apiDeps, onDelisted: (removed, caller) => intake.afterDelisting(removed, caller) });
     const r = await h({
       httpMethod: 'POST',
       path: '/v1/delistings',
